@@ -1,0 +1,47 @@
+# msrpd — the two commands a newcomer needs are `make run` and `make test`.
+GO       ?= go
+BIN      := bin
+FUZZTIME ?= 3s
+BENCHOUT ?= bench.txt
+
+# package:FuzzTarget pairs, each run for FUZZTIME by `make test`.
+FUZZ_TARGETS := \
+	./msrp:FuzzReader \
+	./msrp:FuzzParse \
+	./msrp:FuzzParseURI \
+	./relay:FuzzParseDigest
+
+.PHONY: all build run test vet unit fuzz-short fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/msrpd ./cmd/msrpd
+	$(GO) build -o $(BIN)/msrpcat ./cmd/msrpcat
+
+run: build
+	$(BIN)/msrpd
+
+test: vet unit fuzz-short
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -timeout 300s ./...
+
+fuzz-short:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=3m
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./... | tee $(BENCHOUT)
+
+clean:
+	rm -rf $(BIN) $(BENCHOUT)

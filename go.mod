@@ -1,0 +1,3 @@
+module github.com/msrpd/msrpd
+
+go 1.26.8
