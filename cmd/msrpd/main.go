@@ -1,13 +1,31 @@
 // Command msrpd is an MSRP relay (RFC 4975, RFC 4976) for clients over
-// WebSocket (RFC 7977), TCP and TLS.
+// WebSocket (RFC 7977), TCP and TLS, configured entirely by flags (or
+// MSRPD_* environment variables). Run `msrpd --help` for the flags.
 package main
 
 import (
 	"fmt"
 	"os"
+
+	"github.com/urfave/cli/v2"
 )
 
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
 func main() {
-	fmt.Fprintln(os.Stderr, "msrpd: the relay is not built yet; it will listen on ws 127.0.0.1:8855 and tcp 127.0.0.1:2855 with a demo user")
-	os.Exit(1)
+	app := &cli.App{
+		Name:    "msrpd",
+		Usage:   "MSRP relay (RFC 4976) over WebSocket (RFC 7977), TCP and TLS",
+		Version: version,
+		Description: "With no listener flags msrpd serves ws on 127.0.0.1:8855 and tcp on 127.0.0.1:2855;\n" +
+			"with no users it creates user \"demo\" with a random password and prints it.\n" +
+			"Every flag can also be set by an environment variable MSRPD_<NAME>, e.g. MSRPD_PING_INTERVAL=30s.",
+		Flags:  withEnv(flags()),
+		Action: run,
+	}
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "msrpd:", err)
+		os.Exit(1)
+	}
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// env returns the environment variable for a flag: MSRPD_ and the flag's
+// name in upper case with dashes as underscores.
+func env(name string) []string {
+	b := []byte("MSRPD_" + name)
+	for i, c := range b {
+		switch {
+		case c == '-':
+			b[i] = '_'
+		case 'a' <= c && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return []string{string(b)}
+}
+
+func flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "ws", Category: "Listeners", Usage: "serve MSRP over WebSocket (ws) on `ADDR` (repeatable or comma list)"},
+		&cli.StringSliceFlag{Name: "wss", Category: "Listeners", Usage: "serve MSRP over secure WebSocket (wss) on `ADDR`; needs --cert and --key"},
+		&cli.StringSliceFlag{Name: "tcp", Category: "Listeners", Usage: "serve MSRP over plain TCP on `ADDR`"},
+		&cli.StringSliceFlag{Name: "tls", Category: "Listeners", Usage: "serve MSRP over TLS on `ADDR`; needs --cert and --key"},
+		&cli.StringFlag{Name: "cert", Category: "TLS", Usage: "certificate chain `FILE` (PEM) for tls and wss listeners and outbound relay TLS"},
+		&cli.StringFlag{Name: "key", Category: "TLS", Usage: "private key `FILE` (PEM) for --cert"},
+		&cli.StringFlag{Name: "client-ca", Category: "TLS", Usage: "CA `FILE` (PEM): ask TLS peers for certificates and verify them (mutual TLS between relays); also verifies outbound relays"},
+		&cli.StringFlag{Name: "host", Category: "Identity", Usage: "host `NAME` in the relay's URIs (default: the TCP/TLS listen address, else the machine's host name)"},
+		&cli.StringFlag{Name: "advertise", Category: "Identity", Usage: "`HOST:PORT` put in Use-Path URIs, when clients reach the relay through NAT or a proxy"},
+		&cli.StringSliceFlag{Name: "ws-origin", Category: "Listeners", Usage: "allowed WebSocket Origins (`LIST`, e.g. https://app.example.com; * allows any); same-origin and Origin-less requests are always allowed"},
+		&cli.StringFlag{Name: "realm", Category: "Authentication", Usage: "Digest `REALM` (default: the host name)"},
+		&cli.StringSliceFlag{Name: "user", Category: "Authentication", Usage: "a user as `NAME:PASSWORD` (repeatable)"},
+		&cli.StringFlag{Name: "users-file", Category: "Authentication", Usage: "htdigest `FILE` (user:realm:HA1 lines), re-read on SIGHUP"},
+		&cli.DurationFlag{Name: "expires", Category: "Authentication", Value: 30 * time.Minute, Usage: "lifetime of a Use-Path URI when the AUTH asks for none"},
+		&cli.DurationFlag{Name: "min-expires", Category: "Authentication", Value: time.Minute, Usage: "shortest Expires an AUTH may ask for (423 below)"},
+		&cli.DurationFlag{Name: "max-expires", Category: "Authentication", Value: 2 * time.Hour, Usage: "longest Expires an AUTH may ask for (423 above)"},
+		&cli.DurationFlag{Name: "ping-interval", Category: "Keepalive", Value: 20 * time.Second, Usage: "probe a connection after this long without traffic; 0 disables probing"},
+		&cli.DurationFlag{Name: "pong-timeout", Category: "Keepalive", Value: 20 * time.Second, Usage: "how long a probe waits for its answer"},
+		&cli.IntFlag{Name: "keepalive-misses", Category: "Keepalive", Value: 2, Usage: "unanswered probes in a row that close a connection"},
+		&cli.StringFlag{Name: "keepalive", Category: "Keepalive", Value: "auto", Usage: "probe `MODE`: auto (Ping frames, bodiless SEND where frames fail), frames, send (bodiless SEND) or off"},
+		&cli.StringFlag{Name: "max-chunk", Category: "Limits", Value: "16MiB", Usage: "largest chunk body accepted (413 beyond); `SIZE` in bytes or with KiB/MiB"},
+		&cli.StringFlag{Name: "forward-chunk", Category: "Limits", Value: "64KiB", Usage: "largest chunk forwarded; bigger chunks are re-chunked (`SIZE`)"},
+		&cli.IntFlag{Name: "max-connections", Category: "Limits", Value: 10000, Usage: "concurrent connections; -1 for no limit"},
+		&cli.BoolFlag{Name: "block-unknown-methods", Category: "Limits", Usage: "answer methods other than SEND, REPORT and AUTH with 501 instead of forwarding them"},
+		&cli.StringFlag{Name: "log-level", Category: "Operation", Value: "info", Usage: "`LEVEL`: error, warn, info, debug or trace (trace logs every chunk's start line and headers)"},
+		&cli.DurationFlag{Name: "shutdown-timeout", Category: "Operation", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, how long chunks in flight may finish"},
+	}
+}
+
+func withEnv(fs []cli.Flag) []cli.Flag {
+	for _, f := range fs {
+		switch f := f.(type) {
+		case *cli.StringSliceFlag:
+			f.EnvVars = env(f.Name)
+		case *cli.StringFlag:
+			f.EnvVars = env(f.Name)
+		case *cli.DurationFlag:
+			f.EnvVars = env(f.Name)
+		case *cli.IntFlag:
+			f.EnvVars = env(f.Name)
+		case *cli.BoolFlag:
+			f.EnvVars = env(f.Name)
+		}
+	}
+	return fs
+}

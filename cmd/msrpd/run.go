@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/relay"
+	"github.com/msrpd/msrpd/transport"
+	"github.com/pion/logging"
+	"github.com/urfave/cli/v2"
+)
+
+// listener is one address to serve and how.
+type listener struct {
+	kind string // ws, wss, tcp, tls
+	addr string
+	l    net.Listener
+}
+
+func run(c *cli.Context) error {
+	lf := logging.NewDefaultLoggerFactory()
+	lf.Writer = os.Stderr
+	level, err := parseLevel(c.String("log-level"))
+	if err != nil {
+		return err
+	}
+	lf.DefaultLogLevel = level
+	log := lf.NewLogger("msrpd")
+
+	ls, err := openListeners(c)
+	if err != nil {
+		return err
+	}
+	closeAll := func() {
+		for _, l := range ls {
+			l.l.Close()
+		}
+	}
+
+	cfg, demoPass, users, err := buildConfig(c, ls, lf)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	srv, err := relay.New(cfg)
+	if err != nil {
+		closeAll()
+		return err
+	}
+
+	errc := make(chan error, len(ls))
+	for _, l := range ls {
+		l := l
+		go func() {
+			var err error
+			switch l.kind {
+			case "tcp":
+				err = srv.ServeTCP(l.l)
+			case "tls":
+				err = srv.ServeTLS(l.l)
+			case "ws":
+				err = srv.ServeWebSocket(l.l, false)
+			case "wss":
+				err = srv.ServeWebSocket(l.l, true)
+			}
+			if !errors.Is(err, relay.ErrServerClosed) {
+				errc <- fmt.Errorf("%s %s: %w", l.kind, l.addr, err)
+			}
+		}()
+		announce(log, l, cfg)
+	}
+	if demoPass != "" {
+		fmt.Printf("msrpd: no users given; created user %q with password %q (realm %q)\n", "demo", demoPass, cfg.Realm)
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case err := <-errc:
+			srv.Close()
+			return err
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if users.path == "" {
+					log.Info("SIGHUP: no --users-file to reload")
+				} else if err := users.reload(); err != nil {
+					log.Errorf("SIGHUP: %v (keeping the previous users)", err)
+				} else {
+					log.Infof("SIGHUP: reloaded %s", users.path)
+				}
+				continue
+			}
+			log.Infof("%v: shutting down (up to %v)", sig, c.Duration("shutdown-timeout"))
+			ctx, cancel := context.WithTimeout(context.Background(), c.Duration("shutdown-timeout"))
+			err := srv.Shutdown(ctx)
+			cancel()
+			if err != nil {
+				log.Warnf("shutdown: %v; remaining connections closed", err)
+			}
+			log.Info("stopped")
+			return nil
+		}
+	}
+}
+
+func openListeners(c *cli.Context) ([]listener, error) {
+	var ls []listener
+	for _, kind := range []string{"tls", "tcp", "wss", "ws"} {
+		for _, a := range c.StringSlice(kind) {
+			ls = append(ls, listener{kind: kind, addr: strings.TrimSpace(a)})
+		}
+	}
+	if len(ls) == 0 {
+		ls = []listener{{kind: "tcp", addr: "127.0.0.1:2855"}, {kind: "ws", addr: "127.0.0.1:8855"}}
+	}
+	for i := range ls {
+		l, err := net.Listen("tcp", ls[i].addr)
+		if err != nil {
+			for _, o := range ls[:i] {
+				o.l.Close()
+			}
+			return nil, fmt.Errorf("listen %s %s: %w", ls[i].kind, ls[i].addr, err)
+		}
+		ls[i].l = l
+	}
+	return ls, nil
+}
+
+func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg relay.Config, demoPass string, users *userStore, err error) {
+	mode, err := keepalive.ParseMode(c.String("keepalive"))
+	if err != nil {
+		return cfg, "", nil, err
+	}
+	interval := c.Duration("ping-interval")
+	if interval == 0 {
+		interval = -1 // the flag's 0 means off; keepalive's 0 means default
+	}
+	maxChunk, err := parseSize(c.String("max-chunk"))
+	if err != nil {
+		return cfg, "", nil, fmt.Errorf("--max-chunk: %w", err)
+	}
+	fwdChunk, err := parseSize(c.String("forward-chunk"))
+	if err != nil {
+		return cfg, "", nil, fmt.Errorf("--forward-chunk: %w", err)
+	}
+	tlsCfg, outTLS, err := tlsConfigs(c, ls)
+	if err != nil {
+		return cfg, "", nil, err
+	}
+
+	cfg = relay.Config{
+		Expires:             c.Duration("expires"),
+		MinExpires:          c.Duration("min-expires"),
+		MaxExpires:          c.Duration("max-expires"),
+		MaxChunk:            maxChunk,
+		ForwardChunk:        fwdChunk,
+		MaxConnections:      c.Int("max-connections"),
+		BlockUnknownMethods: c.Bool("block-unknown-methods"),
+		OutboundTLS:         outTLS,
+		LoggerFactory:       lf,
+		Transport: transport.Config{
+			Keepalive: keepalive.Config{
+				Interval: interval,
+				Timeout:  c.Duration("pong-timeout"),
+				Misses:   c.Int("keepalive-misses"),
+				Mode:     mode,
+			},
+			TLSConfig:      tlsCfg,
+			AllowedOrigins: c.StringSlice("ws-origin"),
+			LoggerFactory:  lf,
+		},
+	}
+	cfg.Host, cfg.Port, cfg.Secure = identity(c, ls)
+	for _, l := range ls {
+		cfg.Aliases = append(cfg.Aliases, l.l.Addr().String())
+	}
+	cfg.Realm = c.String("realm")
+	if cfg.Realm == "" {
+		cfg.Realm = cfg.Host
+	}
+	names := c.StringSlice("user")
+	if len(names) == 0 && c.String("users-file") == "" {
+		demoPass = randomPassword()
+		names = []string{"demo:" + demoPass}
+	}
+	users, err = newUserStore(names, cfg.Realm, c.String("users-file"))
+	if err != nil {
+		return cfg, "", nil, err
+	}
+	cfg.Credentials = users
+	return cfg, demoPass, users, nil
+}
+
+// identity picks the host and port of the relay's URIs: --advertise, else
+// the first TLS or TCP listener, with --host or the machine's name for a
+// wildcard address.
+func identity(c *cli.Context, ls []listener) (host string, port int, secure bool) {
+	port = 2855
+	for _, l := range ls {
+		if l.kind == "tls" || l.kind == "tcp" {
+			ta := l.l.Addr().(*net.TCPAddr)
+			port, secure = ta.Port, l.kind == "tls"
+			if !ta.IP.IsUnspecified() {
+				host = ta.IP.String()
+			}
+			break
+		}
+	}
+	if a := c.String("advertise"); a != "" {
+		h, p, err := net.SplitHostPort(a)
+		if n, perr := strconv.Atoi(p); err == nil && perr == nil {
+			host, port = h, n
+		}
+	}
+	if c.String("host") != "" {
+		host = c.String("host")
+	}
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	return host, port, secure
+}
+
+func tlsConfigs(c *cli.Context, ls []listener) (server, outbound *tls.Config, err error) {
+	needTLS := false
+	for _, l := range ls {
+		needTLS = needTLS || l.kind == "tls" || l.kind == "wss"
+	}
+	certFile, keyFile := c.String("cert"), c.String("key")
+	if certFile == "" || keyFile == "" {
+		if needTLS {
+			return nil, nil, errors.New("--tls and --wss need --cert and --key")
+		}
+		return nil, nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load certificate: %w", err)
+	}
+	server = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	outbound = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if ca := c.String("client-ca"); ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("--client-ca %s: no certificates", ca)
+		}
+		// Clients send no certificate and authenticate with Digest;
+		// relays present one, which must then verify (RFC 4976 6.3).
+		server.ClientCAs = pool
+		server.ClientAuth = tls.VerifyClientCertIfGiven
+		outbound.RootCAs = pool
+	}
+	return server, outbound, nil
+}
+
+func announce(log logging.LeveledLogger, l listener, cfg relay.Config) {
+	a := l.l.Addr().(*net.TCPAddr)
+	switch l.kind {
+	case "tcp", "tls":
+		scheme := "msrp"
+		if l.kind == "tls" {
+			scheme = "msrps"
+		}
+		log.Infof("listening %s on %s; clients AUTH to %s://%s;tcp", l.kind, a, scheme, net.JoinHostPort(cfg.Host, strconv.Itoa(a.Port)))
+	case "ws", "wss":
+		scheme := "msrp"
+		if l.kind == "wss" {
+			scheme = "msrps"
+		}
+		log.Infof("listening %s on %s; clients connect to %s://%s/ (subprotocol msrp) and AUTH to %s://%s;ws",
+			l.kind, a, l.kind, a, scheme, net.JoinHostPort(cfg.Host, strconv.Itoa(a.Port)))
+	}
+	if (l.kind == "tcp" || l.kind == "ws") && !a.IP.IsLoopback() {
+		log.Warnf("plain %s on non-loopback %s: meant for tests and TLS-terminating proxies; use --%s for clients on the network",
+			l.kind, a, map[string]string{"tcp": "tls", "ws": "wss"}[l.kind])
+	}
+}
+
+func parseLevel(s string) (logging.LogLevel, error) {
+	switch strings.ToLower(s) {
+	case "error":
+		return logging.LogLevelError, nil
+	case "warn", "warning":
+		return logging.LogLevelWarn, nil
+	case "info":
+		return logging.LogLevelInfo, nil
+	case "debug":
+		return logging.LogLevelDebug, nil
+	case "trace":
+		return logging.LogLevelTrace, nil
+	}
+	return 0, fmt.Errorf("--log-level %q: want error, warn, info, debug or trace", s)
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/msrpd/msrpd/relay"
+)
+
+// userStore joins the users given by --user with those of --users-file,
+// which SIGHUP re-reads without disturbing connected clients.
+type userStore struct {
+	static *relay.MemoryCredentials
+	path   string
+	file   atomic.Pointer[relay.MemoryCredentials]
+}
+
+func newUserStore(users []string, realm, path string) (*userStore, error) {
+	s := &userStore{static: relay.NewMemoryCredentials(), path: path}
+	for _, u := range users {
+		name, pass, ok := strings.Cut(u, ":")
+		if !ok || name == "" || pass == "" {
+			return nil, fmt.Errorf("--user %q: want NAME:PASSWORD", name)
+		}
+		s.static.Add(name, realm, pass)
+	}
+	if path != "" {
+		if err := s.reload(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// reload re-reads the users file; on error the previous users stay.
+func (s *userStore) reload() error {
+	creds, err := relay.LoadHTDigest(s.path)
+	if err != nil {
+		return fmt.Errorf("users file: %w", err)
+	}
+	s.file.Store(creds)
+	return nil
+}
+
+// HA1 implements relay.CredentialStore.
+func (s *userStore) HA1(user, realm string) (string, bool) {
+	if f := s.file.Load(); f != nil {
+		if ha1, ok := f.HA1(user, realm); ok {
+			return ha1, true
+		}
+	}
+	return s.static.HA1(user, realm)
+}
+
+// randomPassword returns 96 random bits, URL-safe.
+func randomPassword() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

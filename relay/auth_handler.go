@@ -1,0 +1,112 @@
+package relay
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
+)
+
+// handleAuth answers an AUTH addressed to this relay (RFC 4976 sections
+// 5.1 and 6.3): 401 with a Digest challenge until the credentials are
+// right, 423 for an unacceptable Expires, and a 200 carrying Use-Path,
+// Expires and Authentication-Info. An AUTH to one of this connection's
+// session URIs refreshes that session instead of making a new one.
+func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
+	s := p.srv
+	toFields := strings.Fields(m.Header(msrp.HeaderToPath))
+	digestURI := toFields[len(toFields)-1]
+
+	hdr := m.Authorization()
+	if hdr == "" {
+		p.challenge(m, false)
+		return
+	}
+	res := authResult{reason: "malformed Authorization header"}
+	if authz, err := parseDigest(hdr); err == nil {
+		res = s.auth.verify(authz, digestURI)
+	}
+	if !res.ok {
+		s.log.Infof("%s: AUTH failed for user %q: %s", p.addr, res.user, res.reason)
+		s.stats.authFailures.Add(1)
+		if !res.stale && p.authFailed() {
+			p.challenge(m, false)
+			p.close(transport.ReasonPolicy, "too many failed AUTH attempts")
+			return
+		}
+		p.challenge(m, res.stale)
+		return
+	}
+
+	expires := s.cfg.Expires
+	if secs, ok, err := m.Expires(); err != nil {
+		p.respond(m, 400, "bad Expires")
+		return
+	} else if ok {
+		expires = time.Duration(secs) * time.Second
+		if expires < s.cfg.MinExpires {
+			p.refuseExpires(m, msrp.HeaderMinExpires, s.cfg.MinExpires)
+			return
+		}
+		if expires > s.cfg.MaxExpires {
+			p.refuseExpires(m, msrp.HeaderMaxExpires, s.cfg.MaxExpires)
+			return
+		}
+	}
+	until := time.Now().Add(expires)
+
+	if sess != nil {
+		if sess.owner != p {
+			p.respond(m, 403, "session belongs to another connection")
+			return
+		}
+		sess.refresh(until)
+	} else {
+		sess = &session{owner: p, user: res.user, back: from, expires: until}
+		sess.id = msrp.NewSessionID()
+		sess.uri = s.id.sessionURI(sess.id)
+		if !p.addSession(sess) {
+			p.respond(m, 403, "too many sessions on this connection")
+			return
+		}
+		s.sessions.add(sess)
+	}
+	p.succeeded()
+	s.log.Infof("%s: AUTH ok for user %q: %s for %v", p.addr, res.user, sess.uri, expires)
+	resp := m.Response(200, "OK")
+	resp.Headers = append(resp.Headers,
+		msrp.Header{Name: msrp.HeaderUsePath, Value: sess.uri},
+		msrp.Header{Name: msrp.HeaderExpires, Value: strconv.Itoa(int(expires / time.Second))},
+		msrp.Header{Name: msrp.HeaderAuthenticationInfo, Value: s.auth.authenticationInfo(res)},
+	)
+	if err := p.send(resp); err != nil {
+		s.log.Debugf("%s: AUTH response: %v", p.addr, err)
+	}
+}
+
+// authFailed counts a failed AUTH and reports whether the connection has
+// used up its attempts (RFC 4976 section 6.3).
+func (p *peer) authFailed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.authFailures++
+	return p.authFailures >= p.srv.cfg.MaxAuthFailures
+}
+
+func (p *peer) challenge(m *msrp.Message, stale bool) {
+	resp := m.Response(401, "Unauthorized")
+	resp.Headers = append(resp.Headers, msrp.Header{Name: msrp.HeaderWWWAuthenticate, Value: p.srv.auth.challenge(stale)})
+	if err := p.send(resp); err != nil {
+		p.srv.log.Debugf("%s: 401: %v", p.addr, err)
+	}
+}
+
+func (p *peer) refuseExpires(m *msrp.Message, header string, bound time.Duration) {
+	resp := m.Response(423, "Interval Out-of-Bounds")
+	resp.Headers = append(resp.Headers, msrp.Header{Name: header, Value: strconv.Itoa(int(bound / time.Second))})
+	if err := p.send(resp); err != nil {
+		p.srv.log.Debugf("%s: 423: %v", p.addr, err)
+	}
+}

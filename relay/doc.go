@@ -1,0 +1,18 @@
+// Package relay implements an MSRP relay (RFC 4976) for clients that reach
+// it over WebSocket (RFC 7977), TCP and TLS.
+//
+// A Server authenticates clients with AUTH and HTTP Digest, hands each a
+// Use-Path URI bound to the connection the AUTH arrived on, and forwards
+// SEND, REPORT and other requests hop by hop: it answers SENDs to the
+// previous hop, watches each forwarded chunk with a transaction timer, and
+// turns every failure into a failure REPORT to the original sender, so
+// that nothing it accepted is lost silently. Bodies are streamed: a chunk is
+// forwarded in pieces of at most Config.ForwardChunk bytes.
+//
+// Concurrency: each connection has one reader goroutine, which runs the
+// request handling for that connection; writes to a connection are
+// serialised by the transport and block while the peer is slow, so a slow
+// receiver slows its senders instead of growing the relay's memory. The
+// session table and per-connection transaction tables are guarded by
+// mutexes; timers run their callbacks on their own goroutines.
+package relay

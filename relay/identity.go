@@ -1,0 +1,108 @@
+package relay
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/msrpd/msrpd/msrp"
+)
+
+// identity knows which URIs address this relay: its advertised host and
+// port, plus every alias and listening address it has learned. RFC 4975
+// section 6.1 compares hosts case-insensitively and IP addresses as
+// addresses.
+type identity struct {
+	scheme string
+	host   string
+	port   int
+
+	mu    sync.RWMutex
+	hosts map[string]bool
+	ports map[int]bool
+}
+
+func newIdentity(cfg *Config) *identity {
+	id := &identity{
+		scheme: "msrp",
+		host:   cfg.Host,
+		port:   cfg.Port,
+		hosts:  map[string]bool{},
+		ports:  map[int]bool{cfg.Port: true},
+	}
+	if cfg.Secure {
+		id.scheme = "msrps"
+	}
+	id.addHost(cfg.Host)
+	for _, a := range cfg.Aliases {
+		if h, p, err := net.SplitHostPort(a); err == nil {
+			id.addHost(h)
+			if n, err := strconv.Atoi(p); err == nil {
+				id.addPort(n)
+			}
+		} else {
+			id.addHost(a)
+		}
+	}
+	return id
+}
+
+func normHost(h string) string {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap().String()
+	}
+	return strings.ToLower(h)
+}
+
+func (id *identity) addHost(h string) {
+	if h == "" {
+		return
+	}
+	id.mu.Lock()
+	id.hosts[normHost(h)] = true
+	id.mu.Unlock()
+}
+
+func (id *identity) addPort(p int) {
+	id.mu.Lock()
+	id.ports[p] = true
+	id.mu.Unlock()
+}
+
+// addListener learns a listening address. A wildcard address learns only
+// the port: the advertised host stands for it.
+func (id *identity) addListener(a net.Addr) {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return
+	}
+	id.addPort(ta.Port)
+	if !ta.IP.IsUnspecified() {
+		id.addHost(ta.IP.String())
+	}
+	if ta.IP.IsLoopback() {
+		id.addHost("localhost")
+	}
+}
+
+// isOurs reports whether u addresses this relay. Only AUTH may leave the
+// port out (RFC 4976 section 8).
+func (id *identity) isOurs(u msrp.URI, portless bool) bool {
+	id.mu.RLock()
+	defer id.mu.RUnlock()
+	if !id.hosts[normHost(u.Host)] {
+		return false
+	}
+	if u.Port == 0 {
+		return portless
+	}
+	return id.ports[u.Port]
+}
+
+// sessionURI is the Use-Path URI for a session id. Its transport is tcp
+// even for WebSocket clients (RFC 7977 section 8).
+func (id *identity) sessionURI(sid string) string {
+	return id.scheme + "://" + net.JoinHostPort(id.host, strconv.Itoa(id.port)) + "/" + sid + ";tcp"
+}

@@ -1,0 +1,157 @@
+package relay
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
+)
+
+// inbound follows one request chunk while its pieces arrive.
+type inbound struct {
+	p   *peer
+	msg *msrp.Message
+	dec decision
+	br  msrp.ByteRange // of the chunk as it arrived (Start 1, Total unknown when absent)
+	// hasBR tells whether the chunk carried a Byte-Range.
+	hasBR bool
+	// seen counts body bytes so far.
+	seen int64
+	// forwarded is true once a piece went to the next hop.
+	forwarded bool
+	// held gathers a non-SEND body, which is forwarded whole.
+	held []byte
+}
+
+// handleFrame is called by the read loop for every frame.
+func (p *peer) handleFrame(f transport.Frame) {
+	m := f.Msg
+	if f.Err != nil {
+		p.cur = nil
+		code, reason := 400, f.Err.Error()
+		var pe *msrp.ParseError
+		if errors.As(f.Err, &pe) {
+			if pe.Code != 0 {
+				code = pe.Code
+			}
+			reason = pe.Reason
+		}
+		p.srv.log.Warnf("%s: bad chunk: %s", p.addr, reason)
+		if m != nil && m.IsRequest() {
+			p.respond(m, code, reason)
+		}
+		return
+	}
+	if !m.IsRequest() {
+		if f.Last {
+			p.srv.trace("in", p, m)
+			p.handleResponse(m)
+		}
+		return
+	}
+	if p.cur == nil || p.cur.msg != m {
+		p.srv.trace("in", p, m)
+		p.busy.Store(true)
+		p.cur = p.begin(m)
+	}
+	in := p.cur
+	in.piece(f.Msg.Body, f.Last, m.Flag)
+	if f.Last {
+		p.cur = nil
+		in.finish()
+		p.busy.Store(false)
+		p.maybeDrain()
+	}
+}
+
+func (p *peer) begin(m *msrp.Message) *inbound {
+	in := &inbound{p: p, msg: m, br: msrp.ByteRange{Start: 1, End: msrp.Unknown, Total: msrp.Unknown}}
+	if br, ok, err := m.ByteRange(); ok && err == nil {
+		in.br, in.hasBR = br, true
+	}
+	in.dec = p.decide(m)
+	return in
+}
+
+// piece takes the next body piece of the chunk.
+func (in *inbound) piece(body []byte, last bool, flag byte) {
+	cfg := &in.p.srv.cfg
+	off := in.seen
+	in.seen += int64(len(body))
+	if in.dec.code != 0 || in.dec.dropped || in.dec.route == nil {
+		return
+	}
+	switch {
+	case in.seen > int64(cfg.MaxChunk):
+		in.abort(413, "chunk exceeds "+strconv.Itoa(cfg.MaxChunk)+" bytes")
+		return
+	case in.msg.Method != msrp.MethodSEND && in.seen > maxNonSendBody:
+		in.abort(413, "non-SEND body exceeds 10240 bytes")
+		return
+	case in.msg.Method != msrp.MethodSEND && !last:
+		// Non-SEND bodies are not interruptible (RFC 4975 section 7.1):
+		// gather them (at most 10240 bytes) and forward them whole.
+		in.hold(body)
+		return
+	}
+	if in.held != nil {
+		body = append(in.held, body...)
+		off = 0
+	}
+	if in.msg.Body == nil {
+		in.send(nil, 0, true, flag) // bodiless request
+		return
+	}
+	// Re-chunk: no forwarded chunk is larger than ForwardChunk, so
+	// responses and other sessions interleave between pieces.
+	for len(body) > cfg.ForwardChunk {
+		if !in.send(body[:cfg.ForwardChunk], off, false, msrp.FlagMore) {
+			return
+		}
+		body, off = body[cfg.ForwardChunk:], off+int64(cfg.ForwardChunk)
+	}
+	if len(body) > 0 || last {
+		if !last {
+			flag = msrp.FlagMore
+		}
+		in.send(body, off, last, flag)
+	}
+}
+
+// hold keeps a piece of a non-SEND body until the chunk is complete.
+func (in *inbound) hold(body []byte) {
+	in.held = append(in.held, body...)
+}
+
+// abort stops forwarding the rest of the chunk. Pieces already forwarded
+// are closed with a '#' chunk so the receiver does not wait for the rest,
+// and the sender learns the code from the response at the end.
+func (in *inbound) abort(code int, comment string) {
+	in.p.srv.log.Infof("%s: %s %s: %s", in.p.addr, in.msg.Method, in.msg.TransactionID, comment)
+	if in.forwarded && in.dec.route != nil {
+		in.send([]byte{}, in.seen, true, msrp.FlagAbort)
+	}
+	in.dec = refuse(code, comment)
+}
+
+// finish runs once the whole chunk is in: local handling, the response to
+// the previous hop, or the refusal.
+func (in *inbound) finish() {
+	m, p := in.msg, in.p
+	switch {
+	case in.dec.dropped:
+	case in.dec.local != nil:
+		in.dec.local(m)
+	case in.dec.code != 0:
+		p.srv.log.Debugf("%s: %s %s refused: %d %s", p.addr, m.Method, m.TransactionID, in.dec.code, in.dec.comment)
+		p.respond(m, in.dec.code, in.dec.comment)
+	default:
+		p.succeeded()
+		if m.Method == msrp.MethodSEND {
+			// RFC 4976 section 6.4.1: 200 to the previous hop at once;
+			// delivery problems come later as failure REPORTs.
+			p.respond(m, 200, "")
+		}
+	}
+}

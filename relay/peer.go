@@ -1,0 +1,158 @@
+package relay
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
+)
+
+// peer is the relay's state for one connection: a client, another relay,
+// or an outbound connection we dialled to a next hop.
+type peer struct {
+	srv      *Server
+	conn     *transport.Conn
+	addr     string
+	outbound bool // we dialled it; it is a next hop, not a client
+
+	mu           sync.Mutex
+	sessions     map[string]*session // sessions this connection owns
+	pending      map[string]*txn     // requests forwarded over this connection, by transaction id
+	authFailures int
+	closed       bool
+
+	// proven is set once a request from this connection succeeded, which
+	// ends its probation (RFC 4976 section 6.1).
+	proven    bool
+	probation *time.Timer
+
+	// cur is the request chunk being read, whose pieces are still coming;
+	// busy mirrors cur != nil for Shutdown, which runs elsewhere.
+	cur  *inbound
+	busy atomic.Bool
+}
+
+func newPeer(s *Server, c *transport.Conn, outbound bool) *peer {
+	return &peer{
+		srv:      s,
+		conn:     c,
+		addr:     c.RemoteAddr().String(),
+		outbound: outbound,
+		sessions: map[string]*session{},
+		pending:  map[string]*txn{},
+		proven:   outbound,
+	}
+}
+
+// serve runs the read loop of one connection until it closes, then
+// releases everything that depended on it.
+func (p *peer) serve() {
+	if !p.outbound {
+		p.probation = time.AfterFunc(p.srv.cfg.Probation, p.probationOver)
+	}
+	defer p.cleanup()
+	for {
+		f, err := p.conn.Read()
+		if err != nil {
+			return
+		}
+		p.handleFrame(f)
+	}
+}
+
+func (p *peer) probationOver() {
+	p.mu.Lock()
+	proven := p.proven
+	p.mu.Unlock()
+	if !proven {
+		p.close(transport.ReasonPolicy, "no successful request within the probation time")
+	}
+}
+
+// succeeded records that a request from this connection was accepted.
+func (p *peer) succeeded() {
+	p.mu.Lock()
+	p.proven = true
+	p.mu.Unlock()
+}
+
+func (p *peer) close(reason transport.CloseReason, detail string) {
+	p.conn.Close(reason, detail)
+}
+
+// send writes a chunk to this connection; it blocks while the peer is
+// slow (backpressure) and fails once the connection is closed.
+func (p *peer) send(m *msrp.Message) error {
+	p.srv.trace("out", p, m)
+	return p.conn.Send(m)
+}
+
+// respond answers request m with code, unless the request is one that is
+// never answered (REPORT; SEND with Failure-Report "no", or "partial" and
+// code 200).
+func (p *peer) respond(m *msrp.Message, code int, comment string) {
+	if !needsResponse(m, code) {
+		return
+	}
+	if comment == "" {
+		comment = msrp.StatusText(code)
+	}
+	if err := p.send(m.Response(code, comment)); err != nil {
+		p.srv.log.Debugf("%s: response %d to %s: %v", p.addr, code, m.TransactionID, err)
+	}
+}
+
+func needsResponse(m *msrp.Message, code int) bool {
+	switch {
+	case m.Method == msrp.MethodREPORT:
+		return false
+	case m.Method == msrp.MethodSEND:
+		fr := m.FailureReport()
+		return fr != "no" && (code != 200 || fr != "partial")
+	}
+	return true
+}
+
+func (p *peer) addSession(s *session) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || len(p.sessions) >= defaultSessionsPerConn {
+		return false
+	}
+	p.sessions[s.id] = s
+	return true
+}
+
+func (p *peer) forgetSession(s *session) {
+	p.mu.Lock()
+	delete(p.sessions, s.id)
+	p.mu.Unlock()
+}
+
+// cleanup runs when the connection is gone: its sessions die (RFC 4976
+// section 6.3) and every chunk forwarded over it and not answered yet is
+// reported as failed to its sender.
+func (p *peer) cleanup() {
+	p.mu.Lock()
+	p.closed = true
+	sessions := p.sessions
+	pending := p.pending
+	p.sessions = map[string]*session{}
+	p.pending = map[string]*txn{}
+	if p.probation != nil {
+		p.probation.Stop()
+	}
+	p.mu.Unlock()
+
+	for _, s := range sessions {
+		p.srv.sessions.remove(s)
+	}
+	for _, t := range pending {
+		t.fail(408, "next hop connection lost")
+	}
+	p.srv.forget(p)
+	p.srv.log.Debugf("%s: closed (%s), %d sessions invalidated, %d transactions failed",
+		p.addr, p.conn.Reason(), len(sessions), len(pending))
+}

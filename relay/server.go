@@ -1,0 +1,303 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
+	"github.com/pion/logging"
+)
+
+// ErrServerClosed is returned by the Serve methods after Shutdown or Close.
+var ErrServerClosed = errors.New("relay: server closed")
+
+// Server is an MSRP relay. Create it with New, give it listeners with the
+// Serve methods, and stop it with Shutdown or Close.
+type Server struct {
+	cfg      Config
+	log      logging.LeveledLogger
+	id       *identity
+	sessions *sessionTable
+	auth     *authenticator
+	stats    counters
+
+	shutting atomic.Bool
+	wg       sync.WaitGroup // one per connection being served
+
+	mu        sync.Mutex
+	peers     map[*peer]struct{}
+	listeners map[net.Listener]struct{}
+	https     map[*http.Server]struct{}
+	outbound  map[string]*peer
+	dialing   map[string]*dialCall
+}
+
+// New checks cfg, fills in its defaults and returns a Server.
+func New(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	nonces, err := newNonceManager(cfg.NonceSecret, cfg.NonceLifetime, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("relay: nonces: %w", err)
+	}
+	auth, err := newAuthenticator(cfg.Realm, cfg.Credentials, nonces)
+	if err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.LoggerFactory.NewLogger("relay"),
+		id:        newIdentity(&cfg),
+		sessions:  newSessionTable(),
+		auth:      auth,
+		peers:     map[*peer]struct{}{},
+		listeners: map[net.Listener]struct{}{},
+		https:     map[*http.Server]struct{}{},
+		outbound:  map[string]*peer{},
+		dialing:   map[string]*dialCall{},
+	}
+	return s, nil
+}
+
+// BaseURI is the relay's own URI without a session, the To-Path of an
+// AUTH sent to it over TCP or TLS.
+func (s *Server) BaseURI() string {
+	return s.id.scheme + "://" + s.cfg.hostPort() + ";tcp"
+}
+
+// ServeTCP serves MSRP over plain TCP on l until l fails or the server
+// stops. It always returns a non-nil error (ErrServerClosed after
+// Shutdown).
+func (s *Server) ServeTCP(l net.Listener) error {
+	cfg := s.cfg.Transport
+	cfg.TLSConfig = nil
+	return s.serveStream(l, cfg)
+}
+
+// ServeTLS serves MSRP over TLS on l with Config.Transport.TLSConfig.
+func (s *Server) ServeTLS(l net.Listener) error {
+	if s.cfg.Transport.TLSConfig == nil {
+		return errors.New("relay: ServeTLS needs Config.Transport.TLSConfig")
+	}
+	return s.serveStream(l, s.cfg.Transport)
+}
+
+func (s *Server) serveStream(l net.Listener, cfg transport.Config) error {
+	if !s.addListener(l) {
+		l.Close()
+		return ErrServerClosed
+	}
+	err := transport.ServeStream(l, cfg, s.handle)
+	if s.shutting.Load() {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// WebSocketHandler returns the http.Handler that upgrades requests to MSRP
+// over WebSocket, for use with an http.Server of the caller's.
+func (s *Server) WebSocketHandler() http.Handler {
+	return transport.NewWebSocketHandler(s.cfg.Transport, s.handle)
+}
+
+// ServeWebSocket serves MSRP over WebSocket on l: ws, or wss when secure
+// (with Config.Transport.TLSConfig).
+func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
+	if !s.addListener(l) {
+		l.Close()
+		return ErrServerClosed
+	}
+	hs := &http.Server{Handler: s.WebSocketHandler(), ReadHeaderTimeout: 10 * time.Second}
+	s.mu.Lock()
+	s.https[hs] = struct{}{}
+	s.mu.Unlock()
+	var err error
+	if secure {
+		if s.cfg.Transport.TLSConfig == nil {
+			return errors.New("relay: wss needs Config.Transport.TLSConfig")
+		}
+		hs.TLSConfig = s.cfg.Transport.TLSConfig.Clone()
+		err = hs.ServeTLS(l, "", "")
+	} else {
+		err = hs.Serve(l)
+	}
+	if s.shutting.Load() || errors.Is(err, http.ErrServerClosed) {
+		return ErrServerClosed
+	}
+	return err
+}
+
+func (s *Server) addListener(l net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting.Load() {
+		return false
+	}
+	s.listeners[l] = struct{}{}
+	s.id.addListener(l.Addr())
+	return true
+}
+
+// handle serves one accepted connection; the transport calls it in the
+// connection's own goroutine.
+func (s *Server) handle(c *transport.Conn) {
+	max := s.cfg.MaxConnections
+	if n := s.stats.conns.Add(1); max > 0 && n > int64(max) {
+		s.stats.conns.Add(-1)
+		s.stats.refused.Add(1)
+		s.log.Warnf("%s: refused: %d connections already (--max-connections)", c.RemoteAddr(), max)
+		c.Close(transport.ReasonPolicy, "too many connections")
+		return
+	}
+	p := newPeer(s, c, false)
+	if !s.track(p) {
+		s.stats.conns.Add(-1)
+		c.Close(transport.ReasonShutdown, "relay shutting down")
+		return
+	}
+	defer s.wg.Done()
+	p.serve()
+}
+
+// track registers a connection so Shutdown can find it; it fails once
+// shutdown has begun. A successful track adds one to s.wg.
+func (s *Server) track(p *peer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting.Load() {
+		return false
+	}
+	s.peers[p] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) forget(p *peer) {
+	s.mu.Lock()
+	delete(s.peers, p)
+	s.mu.Unlock()
+	if !p.outbound {
+		s.stats.conns.Add(-1)
+	}
+}
+
+// maybeDrain closes a connection between chunks once shutdown has begun.
+func (p *peer) maybeDrain() {
+	if p.srv.shutting.Load() {
+		p.close(transport.ReasonShutdown, "relay shutting down")
+	}
+}
+
+// Shutdown stops accepting connections, closes idle ones, lets chunks in
+// flight finish, and closes the rest when ctx ends. It is safe to call
+// more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutting.Store(true)
+	for l := range s.listeners {
+		l.Close()
+	}
+	for hs := range s.https {
+		hs.Close() // hijacked WebSocket connections are ours to close
+	}
+	var busy []*peer
+	for p := range s.peers {
+		busy = append(busy, p)
+	}
+	s.mu.Unlock()
+	s.log.Infof("shutting down: %d connections", len(busy))
+	for _, p := range busy {
+		p.drain()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.closeAll()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Close stops the server at once: listeners and connections are closed
+// without waiting for chunks in flight.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.shutting.Store(true)
+	for l := range s.listeners {
+		l.Close()
+	}
+	for hs := range s.https {
+		hs.Close()
+	}
+	s.mu.Unlock()
+	s.closeAll()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	peers := make([]*peer, 0, len(s.peers))
+	for p := range s.peers {
+		peers = append(peers, p)
+	}
+	s.mu.Unlock()
+	for _, p := range peers {
+		p.close(transport.ReasonShutdown, "relay shutting down")
+	}
+}
+
+// drain asks a connection to close once no chunk is half read. The read
+// loop checks between chunks (maybeDrain); a connection waiting for its
+// next chunk is closed now.
+func (p *peer) drain() {
+	if !p.busy.Load() {
+		p.close(transport.ReasonShutdown, "relay shutting down")
+	}
+}
+
+// trace logs a chunk's start line and headers at trace level, for interop
+// debugging. The formatting only happens when trace is enabled.
+func (s *Server) trace(dir string, p *peer, m *msrp.Message) {
+	s.log.Tracef("%s %s:\n%v", dir, p.addr, headView{m})
+}
+
+type headView struct{ m *msrp.Message }
+
+func (h headView) String() string {
+	var b strings.Builder
+	m := h.m
+	if m.IsRequest() {
+		fmt.Fprintf(&b, "MSRP %s %s\n", m.TransactionID, m.Method)
+	} else {
+		fmt.Fprintf(&b, "MSRP %s %03d %s\n", m.TransactionID, m.StatusCode, m.Comment)
+	}
+	for _, hd := range m.Headers {
+		if strings.EqualFold(hd.Name, msrp.HeaderAuthorization) {
+			hd.Value = "<redacted>"
+		}
+		fmt.Fprintf(&b, "%s: %s\n", hd.Name, hd.Value)
+	}
+	if m.Body == nil {
+		b.WriteString("(bodiless)")
+	} else {
+		fmt.Fprintf(&b, "(%d body bytes)", len(m.Body))
+	}
+	return b.String()
+}

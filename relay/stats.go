@@ -1,0 +1,30 @@
+package relay
+
+import "sync/atomic"
+
+// Stats is a snapshot of the relay's counters.
+type Stats struct {
+	Connections      int64 // client connections open now
+	Sessions         int   // live Use-Path URIs
+	RefusedConns     int64 // connections refused for the connection limit
+	AuthFailures     int64 // AUTHs answered 401 after bad credentials
+	FailuresReported int64 // failure REPORTs and error responses generated
+}
+
+type counters struct {
+	conns        atomic.Int64
+	refused      atomic.Int64
+	authFailures atomic.Int64
+	failures     atomic.Int64
+}
+
+// Stats returns the relay's counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		Connections:      s.stats.conns.Load(),
+		Sessions:         s.sessions.len(),
+		RefusedConns:     s.stats.refused.Load(),
+		AuthFailures:     s.stats.authFailures.Load(),
+		FailuresReported: s.stats.failures.Load(),
+	}
+}

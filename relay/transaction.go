@@ -1,0 +1,153 @@
+package relay
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/msrpd/msrpd/msrp"
+)
+
+var errPeerClosed = errors.New("relay: connection closed")
+
+// txn is a request the relay forwarded and expects a response to. It ends
+// exactly once: by a response, by its timer, or by the loss of the
+// connection it went out on.
+type txn struct {
+	tid    string // on the outgoing connection
+	dest   *peer
+	src    *peer  // previous hop
+	srcTID string // the request's id on the previous hop
+	method string
+	fr     string // Failure-Report of a SEND
+	msgID  string
+	// byteRange of the forwarded piece, for failure REPORTs.
+	byteRange string
+	// backTo and backFrom address REPORTs and responses to the sender.
+	backTo, backFrom string
+	timer            *time.Timer
+}
+
+func (p *peer) track(t *txn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.pending[t.tid] = t
+	return true
+}
+
+// untrack removes and returns the transaction with id tid, stopping its
+// timer; nil when it already ended.
+func (p *peer) untrack(tid string) *txn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.pending[tid]
+	if t == nil {
+		return nil
+	}
+	delete(p.pending, tid)
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	return t
+}
+
+// armTimer starts the transaction timer once the last byte was written
+// (RFC 4976 section 6.4.1).
+func (p *peer) armTimer(t *txn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pending[t.tid] != t {
+		return // already answered
+	}
+	t.timer = time.AfterFunc(p.srv.cfg.TransactionTimeout, func() {
+		if p.untrack(t.tid) == t {
+			t.expire()
+		}
+	})
+}
+
+// expire handles a transaction whose response never came.
+func (t *txn) expire() {
+	if t.method == msrp.MethodSEND && t.fr == "partial" {
+		return // "partial" sends no 200: silence is success
+	}
+	t.src.srv.log.Infof("%s: no response from %s to %s within %v", t.src.addr, t.dest.addr, t.tid, t.src.srv.cfg.TransactionTimeout)
+	t.fail(408, "")
+}
+
+// fail tells the sender that the request did not get through: a failure
+// REPORT for a SEND (unless Failure-Report is "no"), an error response
+// for other methods.
+func (t *txn) fail(code int, comment string) {
+	if comment == "" {
+		comment = msrp.StatusText(code)
+	}
+	var m *msrp.Message
+	if t.method == msrp.MethodSEND {
+		if t.fr == "no" {
+			return
+		}
+		m = &msrp.Message{
+			TransactionID: msrp.NewTransactionID(),
+			Method:        msrp.MethodREPORT,
+			Headers: []msrp.Header{
+				{Name: msrp.HeaderToPath, Value: t.backTo},
+				{Name: msrp.HeaderFromPath, Value: t.backFrom},
+				{Name: msrp.HeaderMessageID, Value: t.msgID},
+				{Name: msrp.HeaderByteRange, Value: t.byteRange},
+				{Name: msrp.HeaderStatus, Value: "000 " + strconv.Itoa(code) + " " + comment},
+			},
+			Flag: msrp.FlagComplete,
+		}
+	} else {
+		m = &msrp.Message{
+			TransactionID: t.srcTID,
+			StatusCode:    code,
+			Comment:       comment,
+			Headers: []msrp.Header{
+				{Name: msrp.HeaderToPath, Value: t.backTo},
+				{Name: msrp.HeaderFromPath, Value: t.backFrom},
+			},
+			Flag: msrp.FlagComplete,
+		}
+	}
+	t.src.srv.stats.failures.Add(1)
+	if err := t.src.send(m); err != nil {
+		t.src.srv.log.Debugf("%s: failure %d for %s not sent: %v", t.src.addr, code, t.srcTID, err)
+	}
+}
+
+// handleResponse matches a response to the request we forwarded over this
+// connection (RFC 4976 section 6.4.3).
+func (p *peer) handleResponse(m *msrp.Message) {
+	t := p.untrack(m.TransactionID)
+	if t == nil {
+		p.srv.log.Debugf("%s: response %d to unknown transaction %s discarded", p.addr, m.StatusCode, m.TransactionID)
+		return
+	}
+	switch t.method {
+	case msrp.MethodSEND:
+		// SEND responses are hop-by-hop and end here.
+		if m.StatusCode != 200 {
+			t.fail(m.StatusCode, m.Comment)
+		}
+	default:
+		// Responses to other methods travel back along the path.
+		to := strings.Fields(m.Header(msrp.HeaderToPath))
+		if len(to) < 2 {
+			p.srv.log.Debugf("%s: response %d to %s has no path back, discarded", p.addr, m.StatusCode, m.TransactionID)
+			return
+		}
+		back := m.Clone()
+		back.TransactionID = t.srcTID
+		back.SetHeader(msrp.HeaderToPath, strings.Join(to[1:], " "))
+		back.SetHeader(msrp.HeaderFromPath, to[0]+" "+m.Header(msrp.HeaderFromPath))
+		if err := t.src.send(back); err != nil {
+			p.srv.log.Debugf("%s: response for %s discarded, previous hop gone: %v", p.addr, t.srcTID, err)
+		}
+	}
+}
