@@ -45,6 +45,10 @@ func ParseByteRange(s string) (ByteRange, error) {
 	if br.Total != Unknown && br.End != Unknown && br.End > br.Total {
 		return br, fmt.Errorf("msrp: bad Byte-Range %q: end beyond total", s)
 	}
+	// Start may sit one past the total only for the empty range "1-0/0".
+	if br.Total != Unknown && br.Start > br.Total+1 {
+		return br, fmt.Errorf("msrp: bad Byte-Range %q: start beyond total", s)
+	}
 	return br, nil
 }
 
@@ -79,8 +83,6 @@ func appendRangeNumber(b []byte, n int64) []byte {
 	}
 	return strconv.AppendInt(b, n, 10)
 }
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // Status is the value of a Status header (RFC 4975 section 9):
 // namespace, code and optional comment, as in "000 200 OK".

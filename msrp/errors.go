@@ -21,8 +21,15 @@ type ParseError struct {
 	Reason string
 	// Fatal means the stream's framing is lost; the connection must close.
 	Fatal bool
+	// err is a sentinel the error stands for (ErrBodyTooLarge), if any.
+	err error
 }
 
+// Unwrap returns the sentinel the error stands for, so that
+// errors.Is(err, ErrBodyTooLarge) works.
+func (e *ParseError) Unwrap() error { return e.err }
+
+// Error says what is wrong, with the transaction id when known.
 func (e *ParseError) Error() string {
 	kind := "recoverable"
 	if e.Fatal {
@@ -49,8 +56,8 @@ var (
 	// ErrEndLineInBody is returned by the Writer for a body that contains
 	// the chunk's own end-line; pick another transaction id.
 	ErrEndLineInBody = errors.New("msrp: body contains its own end-line")
-	// ErrBodyTooLarge is returned when a body exceeds the limit the caller
-	// set.
+	// ErrBodyTooLarge is wrapped by the non-fatal 413 *ParseError of
+	// Reader.ReadMessage when a body exceeds the limit the caller set.
 	ErrBodyTooLarge = errors.New("msrp: body too large")
 
 	errNoTransactionID = errors.New("msrp: message has no valid transaction id")
@@ -58,7 +65,7 @@ var (
 	errBadStatus       = errors.New("msrp: response status code out of range")
 	errBadFlag         = errors.New("msrp: continuation flag must be $, + or #")
 	errBadHeaderName   = errors.New("msrp: invalid header name")
-	errBadHeaderValue  = errors.New("msrp: header value contains CR or LF")
+	errBadHeaderValue  = errors.New("msrp: header value or comment contains a control character")
 )
 
 func fatalf(tid, format string, a ...any) *ParseError {

@@ -23,80 +23,117 @@ const (
 )
 
 // headScan finds the end of a header block incrementally: each call looks
-// only at lines it has not examined yet, so feeding input a byte at a time
+// only at bytes it has not examined yet, so feeding input a byte at a time
 // costs linear work.
 type headScan struct {
-	pos    int // start of the first line not yet examined
+	pos    int // start of the first line not yet complete
+	seen   int // bytes of data[pos:] already searched for LF
 	tidLen int // length of the transaction id, once the start line is in
+	lines  int // header lines seen, to size Message.Headers
 	// Results, valid when scan returns headBody or headBodiless.
 	blockEnd int  // end of the header block (after its last line's LF)
 	next     int  // first byte after the blank line or the end-line's flag
 	flag     byte // continuation flag of a bodiless request
 }
 
-// scan examines data, which starts at the start line. limit bounds the
-// header block; err is fatal (the framing is lost).
+// scan examines data, which starts at the start line. The whole header
+// block, including its blank line or bodiless end-line, must lie within the
+// first limit bytes: scan never looks further, so the Reader, which sees the
+// stream in pieces, and Parse, which sees it whole, decide alike. An error
+// is fatal (the framing is lost).
 func (s *headScan) scan(data []byte, limit int) (headResult, error) {
+	full := len(data) >= limit
+	if full {
+		data = data[:limit]
+	}
 	for {
+		line := data[s.pos:]
 		if s.pos == 0 {
-			nl := bytes.IndexByte(data, '\n')
-			if nl < 0 {
-				return s.more(data, limit)
+			// Refuse garbage (a TLS hello on a TCP port, say) at once
+			// rather than after a header block's worth of it.
+			for i := 0; i < len(line) && i < 5; i++ {
+				if line[i] != "MSRP "[i] && line[i] != "msrp "[i] {
+					return headMore, fatalf("", "bad start line beginning %q", line[:i+1])
+				}
 			}
-			n, err := startLineTID(data[:nl])
+		} else {
+			if len(line) == 0 {
+				break
+			}
+			// A blank line ends the headers; a body follows.
+			if line[0] == '\n' || line[0] == '\r' && len(line) > 1 && line[1] == '\n' {
+				s.blockEnd = s.pos
+				s.next = s.pos + 1
+				if line[0] == '\r' {
+					s.next = s.pos + 2
+				}
+				return headBody, nil
+			}
+			if line[0] == '\r' && len(line) == 1 {
+				break
+			}
+			// An end-line right after the headers: a bodiless request.
+			if line[0] == '-' {
+				switch s.endLine(data, line) {
+				case headMore:
+					if full {
+						return headMore, s.tooLong(data, limit)
+					}
+					return headMore, nil
+				case headBodiless:
+					return headBodiless, nil
+				}
+			}
+		}
+		i := bytes.IndexByte(line[s.seen:], '\n')
+		if i < 0 {
+			s.seen = len(line)
+			break
+		}
+		nl := s.seen + i
+		s.seen = 0
+		if s.pos == 0 {
+			n, err := startLineTID(line[:nl])
 			if err != nil {
 				return headMore, err
 			}
 			s.tidLen = n
-			s.pos = nl + 1
-			continue
-		}
-		line := data[s.pos:]
-		if len(line) == 0 {
-			return s.more(data, limit)
-		}
-		// A blank line ends the headers; a body follows.
-		if line[0] == '\n' || line[0] == '\r' && len(line) > 1 && line[1] == '\n' {
-			s.blockEnd = s.pos
-			s.next = s.pos + 1
-			if line[0] == '\r' {
-				s.next = s.pos + 2
-			}
-			return headBody, nil
-		}
-		if line[0] == '\r' && len(line) == 1 {
-			return s.more(data, limit)
-		}
-		// An end-line right after the headers: a bodiless request.
-		if line[0] == '-' {
-			tid := data[5 : 5+s.tidLen]
-			n := len(endLineDashes) + len(tid)
-			if len(line) <= n && bytes.HasPrefix([]byte(endLineDashes+string(tid)), line) {
-				return s.more(data, limit)
-			}
-			if len(line) > n && string(line[:7]) == endLineDashes && bytes.Equal(line[7:n], tid) && isFlag(line[n]) {
-				s.blockEnd = s.pos
-				s.next = s.pos + n + 1
-				s.flag = line[n]
-				return headBodiless, nil
-			}
-		}
-		nl := bytes.IndexByte(line, '\n')
-		if nl < 0 {
-			return s.more(data, limit)
+		} else {
+			s.lines++
 		}
 		s.pos += nl + 1
-		if s.pos > limit {
-			return headMore, s.tooLong(data, limit)
-		}
 	}
-}
-
-func (s *headScan) more(data []byte, limit int) (headResult, error) {
-	if len(data) >= limit {
+	if full {
 		return headMore, s.tooLong(data, limit)
 	}
 	return headMore, nil
+}
+
+// endLine checks whether line, which starts with '-', is the end-line of a
+// bodiless request: headBodiless if it is, headMore if it may be once more
+// bytes arrive, headBody (meaning "no") otherwise.
+func (s *headScan) endLine(data, line []byte) headResult {
+	tid := data[5 : 5+s.tidLen]
+	n := len(endLineDashes) + len(tid)
+	for i := 0; i < n && i < len(line); i++ {
+		want := byte('-')
+		if i >= len(endLineDashes) {
+			want = tid[i-len(endLineDashes)]
+		}
+		if line[i] != want {
+			return headBody
+		}
+	}
+	if len(line) <= n {
+		return headMore
+	}
+	if !isFlag(line[n]) {
+		return headBody
+	}
+	s.blockEnd = s.pos
+	s.next = s.pos + n + 1
+	s.flag = line[n]
+	return headBodiless
 }
 
 func (s *headScan) tooLong(data []byte, limit int) error {
@@ -108,10 +145,6 @@ func (s *headScan) tooLong(data []byte, limit int) error {
 }
 
 func isFlag(c byte) bool { return c == FlagComplete || c == FlagMore || c == FlagAbort }
-
-func isIdentChar(c byte) bool {
-	return isAlphaNum(c) || c == '.' || c == '-' || c == '+' || c == '%' || c == '='
-}
 
 // maxTIDLen is lenient: RFC 4975 allows 4 to 32 characters, we accept up to
 // 64 so that sloppy peers still get answers.
@@ -145,9 +178,11 @@ func truncate(b []byte) string {
 }
 
 // parseHead turns a header block (start line and header lines, each ending
-// in LF or CRLF) into a Message. The returned error is a ParseError; when
-// it is not fatal the Message is returned too, so the caller can answer it.
-func parseHead(block string) (*Message, error) {
+// in LF or CRLF) into a Message; bodiless tells whether the block ended with
+// the end-line; lines is the number of header lines, a capacity hint. The
+// returned error is a ParseError; when it is not fatal the
+// Message is returned too, so the caller can answer it.
+func parseHead(block string, lines int, bodiless bool) (*Message, error) {
 	nl := strings.IndexByte(block, '\n')
 	start := strings.TrimSuffix(block[:nl], "\r")
 	rest := start[5:]
@@ -155,12 +190,15 @@ func parseHead(block string) (*Message, error) {
 	m := &Message{TransactionID: rest[:sp]}
 	word := rest[sp+1:]
 	if len(word) >= 3 && allOf(word[:3], isDigit) && (len(word) == 3 || word[3] == ' ') {
-		m.StatusCode, _ = strconv.Atoi(word[:3])
+		m.StatusCode = int(word[0]-'0')*100 + int(word[1]-'0')*10 + int(word[2]-'0')
 		if m.StatusCode < 100 {
 			return nil, fatalf(m.TransactionID, "status code %q out of range", word[:3])
 		}
 		if len(word) > 3 {
 			m.Comment = word[4:]
+			if !isText(m.Comment) {
+				return nil, fatalf(m.TransactionID, "control character in start line %q", start)
+			}
 		}
 	} else {
 		if word == "" || !allOf(word, isAlpha) {
@@ -169,31 +207,45 @@ func parseHead(block string) (*Message, error) {
 		m.Method = word
 	}
 
-	lines := block[nl+1:]
-	m.Headers = make([]Header, 0, strings.Count(lines, "\n"))
+	m.Headers = make([]Header, 0, lines)
+	rest = block[nl+1:]
 	var perr *ParseError
 	var toPaths, fromPaths int
-	for lines != "" {
-		nl := strings.IndexByte(lines, '\n')
-		line := strings.TrimSuffix(lines[:nl], "\r")
-		lines = lines[nl+1:]
+	for rest != "" {
+		nl := strings.IndexByte(rest, '\n')
+		line := strings.TrimSuffix(rest[:nl], "\r")
+		rest = rest[nl+1:]
 		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" || !allOf(name, isTokenChar) {
+		if !ok || !isHeaderName(name) {
 			if perr == nil {
 				perr = badRequestf(m.TransactionID, "bad header line %q", truncate([]byte(line)))
 			}
 			continue
 		}
-		value = strings.Trim(value, " \t")
+		value = trimSpace(value)
+		if !isText(value) {
+			// The Writer could not reproduce it, and no MSRP header
+			// needs control characters (utf8text, RFC 4975 section 9).
+			if perr == nil {
+				perr = badRequestf(m.TransactionID, "control character in %s header", name)
+			}
+			continue
+		}
 		m.Headers = append(m.Headers, Header{Name: name, Value: value})
 		switch {
-		case strings.EqualFold(name, HeaderToPath):
+		case isHeader(name, HeaderToPath):
 			toPaths++
-		case strings.EqualFold(name, HeaderFromPath):
+		case isHeader(name, HeaderFromPath):
 			fromPaths++
-		case strings.EqualFold(name, HeaderByteRange):
+		case isHeader(name, HeaderByteRange):
 			if _, err := ParseByteRange(value); err != nil && perr == nil {
 				perr = badRequestf(m.TransactionID, "%s", strings.TrimPrefix(err.Error(), "msrp: "))
+			}
+		case bodiless && isHeader(name, HeaderContentType):
+			// RFC 4975 section 7.1: a bodiless request has no
+			// Content-Type; one with it lost its body.
+			if perr == nil {
+				perr = badRequestf(m.TransactionID, "bodiless request with a Content-Type header")
 			}
 		}
 	}
@@ -204,11 +256,4 @@ func parseHead(block string) (*Message, error) {
 		return m, perr
 	}
 	return m, nil
-}
-
-func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-
-// isTokenChar follows the token rule of RFC 4975's grammar (from SIP).
-func isTokenChar(c byte) bool {
-	return isAlphaNum(c) || strings.IndexByte("-.!%*_+`'~", c) >= 0
 }

@@ -82,7 +82,7 @@ func (m *Message) Header(name string) string {
 // exists.
 func (m *Message) Lookup(name string) (string, bool) {
 	for i := range m.Headers {
-		if strings.EqualFold(m.Headers[i].Name, name) {
+		if isHeader(m.Headers[i].Name, name) {
 			return m.Headers[i].Value, true
 		}
 	}
@@ -93,7 +93,7 @@ func (m *Message) Lookup(name string) (string, bool) {
 // the header if it is absent.
 func (m *Message) SetHeader(name, value string) {
 	for i := range m.Headers {
-		if strings.EqualFold(m.Headers[i].Name, name) {
+		if isHeader(m.Headers[i].Name, name) {
 			m.Headers[i].Value = value
 			return
 		}
@@ -105,7 +105,7 @@ func (m *Message) SetHeader(name, value string) {
 func (m *Message) DelHeader(name string) {
 	out := m.Headers[:0]
 	for _, h := range m.Headers {
-		if !strings.EqualFold(h.Name, name) {
+		if !isHeader(h.Name, name) {
 			out = append(out, h)
 		}
 	}

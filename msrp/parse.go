@@ -25,7 +25,7 @@ func Parse(b []byte, maxHeader int) (*Message, error) {
 		}
 		return nil, fatalf(string(b[5:5+s.tidLen]), "header block has no end")
 	}
-	m, perr := parseHead(string(b[:s.blockEnd]))
+	m, perr := parseHead(string(b[:s.blockEnd]), s.lines, res == headBodiless)
 	if m == nil {
 		return nil, perr
 	}
@@ -49,24 +49,31 @@ func Parse(b []byte, maxHeader int) (*Message, error) {
 }
 
 // splitBody finds the first end-line for tid in data, which starts right
-// after a header block's blank line.
+// after a header block's blank line. It follows the Reader's scanBody.
 func splitBody(data []byte, tid string) (body []byte, flag byte, rest []byte, ok bool) {
-	marker := make([]byte, 0, 9+len(tid))
-	marker = append(append(marker, "\r\n"+endLineDashes...), tid...)
+	n := len(endLineDashes) + len(tid) // end-line up to its flag
 	// Lenient, as in the Reader: an empty body without the CRLF.
-	if bare := marker[2:]; len(data) > len(bare) && bytes.HasPrefix(data, bare) && isFlag(data[len(bare)]) {
-		return data[:0], data[len(bare)], data[len(bare)+1:], true
+	if isEndLine(data, tid) {
+		return data[:0], data[n], data[n+1:], true
 	}
-	from := 0
-	for {
-		i := bytes.Index(data[from:], marker)
+	for from := 0; ; {
+		i := bytes.Index(data[from:], crlfDashes)
 		if i < 0 {
 			return nil, 0, nil, false
 		}
 		i += from
-		if j := i + len(marker); j < len(data) && isFlag(data[j]) {
-			return data[:i:i], data[j], data[j+1:], true
+		if isEndLine(data[i+2:], tid) {
+			return data[:i:i], data[i+2+n], data[i+3+n:], true
 		}
 		from = i + 1
 	}
+}
+
+var crlfDashes = []byte("\r\n" + endLineDashes)
+
+// isEndLine reports whether data starts with "-------", tid and a flag.
+func isEndLine(data []byte, tid string) bool {
+	n := len(endLineDashes) + len(tid)
+	return len(data) > n && string(data[:len(endLineDashes)]) == endLineDashes &&
+		string(data[len(endLineDashes):n]) == tid && isFlag(data[n])
 }

@@ -4,8 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	mrand "math/rand/v2"
-	"strconv"
 )
+
+// base32Digits are all ident characters, so any string of them is a valid
+// transaction or message id.
+const base32Digits = "0123456789abcdefghijklmnopqrstuv"
 
 // NewTransactionID returns a random transaction id of 80 bits in 16
 // base-32 characters. Transaction ids need to be unpredictable enough not
@@ -13,21 +16,29 @@ import (
 func NewTransactionID() string {
 	var b [16]byte
 	x, y := mrand.Uint64(), mrand.Uint64()
-	const digits = "0123456789abcdefghijklmnopqrstuv"
 	for i := 0; i < 12; i++ {
-		b[i] = digits[x&31]
+		b[i] = base32Digits[x&31]
 		x >>= 5
 	}
 	for i := 12; i < 16; i++ {
-		b[i] = digits[y&31]
+		b[i] = base32Digits[y&31]
 		y >>= 5
 	}
 	return string(b[:])
 }
 
-// NewMessageID returns a random Message-ID of 96 bits.
+// NewMessageID returns a random Message-ID of 100 bits in 20 base-32
+// characters, a valid ident (RFC 4975 section 9) of fixed length.
 func NewMessageID() string {
-	return strconv.FormatUint(mrand.Uint64(), 36) + strconv.FormatUint(uint64(mrand.Uint32()), 36)
+	var b [20]byte
+	for i := 0; i < 20; i += 10 {
+		x := mrand.Uint64()
+		for j := i; j < i+10; j++ {
+			b[j] = base32Digits[x&31]
+			x >>= 5
+		}
+	}
+	return string(b[:])
 }
 
 // NewSessionID returns a session id of 120 bits from crypto/rand, for URIs

@@ -90,7 +90,8 @@ func (u *URI) parseAuthority(a string) error {
 			return fmt.Errorf("unclosed IPv6 literal")
 		}
 		addr, err := netip.ParseAddr(a[1:rb])
-		if err != nil || !addr.Is6() {
+		// A zone ("%eth0") means nothing to a peer.
+		if err != nil || !addr.Is6() || addr.Zone() != "" {
 			return fmt.Errorf("bad IPv6 literal")
 		}
 		u.Host = a[1:rb]
@@ -206,19 +207,6 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 		return s[len(prefix):], true
 	}
 	return s, false
-}
-
-func allOf(s string, ok func(byte) bool) bool {
-	for i := 0; i < len(s); i++ {
-		if !ok(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isAlphaNum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 func isUnreserved(c byte) bool {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strings"
 )
 
 var errContentTypeNoBody = errors.New("msrp: bodiless request with a Content-Type header")
@@ -33,14 +32,14 @@ func (m *Message) AppendTo(dst []byte) ([]byte, error) {
 		}
 	}
 	dst = append(dst, "\r\n"...)
-	dst = m.appendHeaders(dst, func(name string) bool { return strings.EqualFold(name, HeaderToPath) })
-	dst = m.appendHeaders(dst, func(name string) bool { return strings.EqualFold(name, HeaderFromPath) })
+	dst = m.appendHeaders(dst, func(name string) bool { return isHeader(name, HeaderToPath) })
+	dst = m.appendHeaders(dst, func(name string) bool { return isHeader(name, HeaderFromPath) })
 	dst = m.appendHeaders(dst, func(name string) bool {
-		return !strings.EqualFold(name, HeaderToPath) && !strings.EqualFold(name, HeaderFromPath) &&
-			!strings.EqualFold(name, HeaderContentType)
+		return !isHeader(name, HeaderToPath) && !isHeader(name, HeaderFromPath) &&
+			!isHeader(name, HeaderContentType)
 	})
 	if m.Body != nil {
-		dst = m.appendHeaders(dst, func(name string) bool { return strings.EqualFold(name, HeaderContentType) })
+		dst = m.appendHeaders(dst, func(name string) bool { return isHeader(name, HeaderContentType) })
 		dst = append(dst, "\r\n"...)
 		dst = append(dst, m.Body...)
 		dst = append(dst, "\r\n"...)
@@ -78,20 +77,20 @@ func (m *Message) check() error {
 	if m.Method == "" && (m.StatusCode < 100 || m.StatusCode > 999) {
 		return errBadStatus
 	}
-	if strings.ContainsAny(m.Comment, "\r\n") {
+	if !isText(m.Comment) {
 		return errBadHeaderValue
 	}
 	if m.Flag != 0 && !isFlag(m.Flag) {
 		return errBadFlag
 	}
 	for _, h := range m.Headers {
-		if h.Name == "" || !allOf(h.Name, isTokenChar) {
+		if !isHeaderName(h.Name) {
 			return errBadHeaderName
 		}
-		if strings.ContainsAny(h.Value, "\r\n") {
+		if !isText(h.Value) {
 			return errBadHeaderValue
 		}
-		if m.Body == nil && strings.EqualFold(h.Name, HeaderContentType) {
+		if m.Body == nil && isHeader(h.Name, HeaderContentType) {
 			return errContentTypeNoBody
 		}
 	}
@@ -101,21 +100,26 @@ func (m *Message) check() error {
 	return nil
 }
 
-// containsEndLine reports whether body holds "-------" followed by tid,
-// which a receiver could take for the end-line.
+// containsEndLine reports whether body holds "-------", tid and a flag,
+// which a receiver could take for the end-line. Without the CRLF in front
+// it is no end-line, but a body that begins with it would read as an empty
+// body (Reader and Parse accept a bare end-line there), so refuse it
+// anywhere; dashes and tid followed by anything else are fine.
 func containsEndLine(body []byte, tid string) bool {
 	for from := 0; ; {
-		i := bytes.Index(body[from:], []byte(endLineDashes))
+		i := bytes.Index(body[from:], dashes)
 		if i < 0 {
 			return false
 		}
 		i += from
-		if strings.HasPrefix(string(body[i+len(endLineDashes):]), tid) {
+		if isEndLine(body[i:], tid) {
 			return true
 		}
 		from = i + 1
 	}
 }
+
+var dashes = []byte(endLineDashes)
 
 // Writer writes messages to a byte stream, one whole chunk per call.
 type Writer struct {
