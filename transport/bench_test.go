@@ -1,0 +1,188 @@
+package transport
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/logging"
+
+	"github.com/msrpd/msrpd/keepalive"
+)
+
+// The idle benchmark holds benchConns WebSocket connections against this
+// process, with clients in a second process (this test binary re-executed
+// with benchClientEnv set), since one process may open 20 000 files.
+const (
+	benchConns     = 10000
+	benchClientEnv = "MSRPD_BENCH_CLIENT_URL"
+)
+
+// BenchmarkIdleWebSocket10k reports the server's RSS per idle connection
+// and its CPU use while idle with a 1 s keepalive interval. The clients
+// behave like browsers: they answer Pings and send nothing.
+func BenchmarkIdleWebSocket10k(b *testing.B) {
+	if testing.Short() {
+		b.Skip("holds 10 000 connections")
+	}
+	var handled atomic.Int64
+	cfg := Config{
+		Keepalive:     keepalive.Config{Interval: time.Second},
+		LoggerFactory: &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelWarn},
+	}
+	h := NewWebSocketHandler(cfg, func(c *Conn) {
+		handled.Add(1)
+		for {
+			if _, err := c.Read(); err != nil {
+				return
+			}
+		}
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	defer srv.Close()
+
+	runtime.GC()
+	rss0 := rssBytes(b)
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+
+	child := exec.Command(os.Args[0], "-test.run=^TestBenchIdleClient$", "-test.v")
+	child.Env = append(os.Environ(), benchClientEnv+"=ws://"+l.Addr().String()+"/msrp")
+	child.Stderr = os.Stderr
+	stdin, _ := child.StdinPipe()
+	stdout, _ := child.StdoutPipe()
+	if err := child.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { stdin.Close(); _ = child.Wait() }()
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "READY") {
+				ready <- nil
+			} else if strings.HasPrefix(line, "FAIL") {
+				ready <- fmt.Errorf("client: %s", line)
+			}
+		}
+		ready <- fmt.Errorf("client exited")
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			b.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		b.Fatal("clients not connected in time")
+	}
+	for handled.Load() < benchConns {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // let keepalive reach its steady state
+
+	b.ResetTimer()
+	const window = 10 * time.Second
+	var ru0 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	cpu0 := cpuTime()
+	time.Sleep(window)
+	cpu := cpuTime() - cpu0
+	var ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	b.Logf("user %v sys %v", time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()), time.Duration(ru1.Stime.Nano()-ru0.Stime.Nano()))
+	b.StopTimer()
+
+	rss := rssBytes(b)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	perConn := float64(rss-rss0) / benchConns
+	live := float64((ms.HeapInuse+ms.StackInuse)-(ms0.HeapInuse+ms0.StackInuse)) / benchConns
+	cpuPct := 100 * cpu.Seconds() / window.Seconds()
+	b.ReportMetric(perConn, "rss-bytes/conn")
+	b.ReportMetric(live, "heap+stack-bytes/conn")
+	b.ReportMetric(cpuPct, "cpu%/core")
+	b.ReportMetric(float64(runtime.NumGoroutine())/benchConns, "goroutines/conn")
+	b.Logf("%d conns: RSS %.1f KiB/conn (heap+stack in use %.1f KiB/conn), CPU %.2f%% of one core idle at 1s interval",
+		benchConns, perConn/1024, live/1024, cpuPct)
+}
+
+// TestBenchIdleClient is the client process of BenchmarkIdleWebSocket10k;
+// it does nothing unless that benchmark started it.
+func TestBenchIdleClient(t *testing.T) {
+	url := os.Getenv(benchClientEnv)
+	if url == "" {
+		t.Skip("client process of BenchmarkIdleWebSocket10k only")
+	}
+	d := websocket.Dialer{Subprotocols: []string{"msrp"}, ReadBufferSize: 256, WriteBufferSize: 256,
+		WriteBufferPool: &sync.Pool{}, HandshakeTimeout: 30 * time.Second}
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	conns := make(chan *websocket.Conn, benchConns)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < benchConns; i += 16 {
+				ws, _, err := d.Dial(url, nil)
+				if err != nil {
+					failed.Add(1)
+					fmt.Println("FAIL dial:", err)
+					return
+				}
+				conns <- ws
+				go func() { // gorilla's default ping handler answers Pings
+					for {
+						if _, _, err := ws.NextReader(); err != nil {
+							return
+						}
+					}
+				}()
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		return
+	}
+	fmt.Println("READY " + strconv.Itoa(len(conns)))
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the benchmark is done
+}
+
+func rssBytes(b *testing.B) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skip("no /proc: ", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	b.Skip("no VmRSS")
+	return 0
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,179 @@
+package transport
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/msrp"
+)
+
+// Frame is one piece of an incoming chunk.
+//
+// Msg holds the start line and headers; all pieces of one chunk share the
+// same *msrp.Message. Msg.Body is this piece: nil for a bodiless request
+// (always one Frame with Last set), otherwise at most Config.PieceSize
+// bytes, valid only until the next Read (it aliases the read buffer: zero
+// copy). Offset is the piece's offset within the chunk's body. Last marks
+// the chunk's final piece, which may be empty; then Msg.Flag is the
+// chunk's end-line flag.
+//
+// Err, when set, is a non-fatal *msrp.ParseError (400, 413, ...) that the
+// layer above should answer with its Code; Msg then carries the start line
+// (transaction id) and no body, and the rest of the chunk is skipped.
+type Frame struct {
+	Msg    *msrp.Message
+	Offset int64
+	Last   bool
+	Err    error
+}
+
+// Conn carries whole MSRP chunks over a WebSocket, TCP or TLS connection
+// and keeps it alive. See the package documentation for its concurrency
+// rules. Every field is sized for the many idle connections a relay holds:
+// no goroutine of its own, no buffers while idle.
+type Conn struct {
+	cfg    *config
+	kind   Kind
+	nc     net.Conn        // the socket (a *tls.Conn for TLS)
+	ws     *websocket.Conn // nil for TCP and TLS
+	rd     *msrp.Reader    // nil for WebSocket
+	keeper *keepalive.Keeper
+
+	counters keepalive.Counters
+	limiter  keepalive.Limiter // reader goroutine only
+
+	// Reader state, owned by the reader goroutine.
+	cur    *msrp.Message // chunk being delivered in pieces
+	off    int64
+	wsBuf  *[]byte // WebSocket message lent to the caller until next Read
+	wsBody []byte  // the part of cur's body not yet delivered
+
+	wmu sync.Mutex // the write path: one whole chunk at a time
+
+	peerURI  atomic.Pointer[string]
+	localURI atomic.Pointer[string]
+
+	closeOnce sync.Once
+	done      chan struct{}
+	reason    atomic.Int32
+	detail    atomic.Pointer[string]
+}
+
+func newConn(cfg *config, kind Kind, nc net.Conn, ws *websocket.Conn) (*Conn, error) {
+	c := &Conn{cfg: cfg, kind: kind, nc: nc, ws: ws, done: make(chan struct{})}
+	if ws != nil {
+		ws.SetReadLimit(cfg.readLimit)
+		ws.SetPingHandler(c.onPing)
+		ws.SetPongHandler(c.onPong)
+	} else {
+		c.rd = msrp.NewReader(nc, cfg.MaxHeader)
+	}
+	k, err := keepalive.New(&cfg.keepalive, (*keeperLink)(c), cfg.kaLog, &c.counters, cfg.Totals)
+	if err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	c.keeper = k
+	return c, nil
+}
+
+// Kind returns the kind of connection.
+func (c *Conn) Kind() Kind { return c.kind }
+
+// RemoteAddr returns the peer's network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// LocalAddr returns our network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// NetConn returns the underlying connection (a *tls.Conn for TLS, e.g. to
+// read the peer's certificates). Do not read from or write to it.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Stats returns this connection's keepalive counters.
+func (c *Conn) Stats() keepalive.Stats { return c.counters.Snapshot() }
+
+// Done is closed when the connection is closed.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Reason returns why the connection was closed, or ReasonNone while open.
+func (c *Conn) Reason() CloseReason { return CloseReason(c.reason.Load()) }
+
+func (c *Conn) closed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// closeWait bounds the close frame we try to send on the way out.
+const closeWait = time.Second
+
+// Close closes the connection for reason, logging the reason with the
+// peer and detail once and counting it. Later calls do nothing and return
+// nil. A WebSocket peer gets a close frame: 1001 for ReasonShutdown, 1008
+// for ReasonPolicy and ReasonFlood, 1002 for ReasonProtocolError, 1000
+// otherwise (none when the socket is broken or too slow to take it).
+func (c *Conn) Close(reason CloseReason, detail string) error {
+	first := false
+	c.closeOnce.Do(func() {
+		first = true
+		c.reason.Store(int32(reason))
+		c.detail.Store(&detail)
+		close(c.done)
+	})
+	if !first {
+		return nil
+	}
+	c.keeper.Stop()
+	c.cfg.Closes.add(reason)
+	c.logClose(reason, detail)
+	if c.ws != nil {
+		if code, ok := closeCode(reason); ok {
+			wait := min(closeWait, c.cfg.WriteTimeout)
+			msg := websocket.FormatCloseMessage(code, truncateUTF8(reason.String()+": "+detail, 120))
+			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait))
+		}
+	}
+	return c.nc.Close()
+}
+
+func closeCode(r CloseReason) (int, bool) {
+	switch r {
+	case ReasonShutdown:
+		return websocket.CloseGoingAway, true
+	case ReasonPolicy, ReasonFlood:
+		return websocket.ClosePolicyViolation, true
+	case ReasonProtocolError:
+		return websocket.CloseProtocolError, true
+	case ReasonPeerClosed, ReasonReadError, ReasonWriteError, ReasonSlowConsumer:
+		return 0, false // gorilla answered the peer's close, or the socket is unusable
+	}
+	return websocket.CloseNormalClosure, true
+}
+
+func (c *Conn) logClose(r CloseReason, detail string) {
+	const format = "closed %s connection with %s: %s (%s)"
+	switch r {
+	case ReasonPeerClosed, ReasonShutdown, ReasonLocal, ReasonPolicy:
+		c.cfg.log.Infof(format, c.kind, c.nc.RemoteAddr(), r, detail)
+	default:
+		c.cfg.log.Warnf(format, c.kind, c.nc.RemoteAddr(), r, detail)
+	}
+}
+
+// closedErr returns the error Read and Send give once the conn is closed.
+func (c *Conn) closedErr(cause error) error {
+	d := ""
+	if p := c.detail.Load(); p != nil {
+		d = *p
+	}
+	return &CloseError{Reason: c.Reason(), Detail: d, Err: cause}
+}

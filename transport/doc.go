@@ -1,0 +1,30 @@
+// Package transport carries MSRP chunks over WebSocket (RFC 7977, with
+// github.com/gorilla/websocket and the "msrp" subprotocol), TCP and TLS,
+// on the server side (ServeStream, NewWebSocketHandler) and the client
+// side (Dial), and keeps every connection alive with a keepalive.Keeper.
+//
+// A Conn moves one whole chunk per Send and returns incoming chunks as
+// Frames, pieces of at most Config.PieceSize bytes. On TCP and TLS the
+// pieces come straight out of the msrp.Reader's buffer; on WebSocket each
+// message is exactly one chunk, parsed whole by msrp.Parse and handed out
+// in pieces of the message buffer. Either way a piece is valid only until
+// the next Read.
+//
+// Concurrency:
+//
+//   - Read belongs to one goroutine, the connection's reader; gorilla's
+//     Ping, Pong and close handlers run inside it.
+//   - Send may be called from any number of goroutines: a mutex makes the
+//     write path single-writer, so chunks never interleave, and a slow
+//     peer blocks its senders (backpressure) until WriteTimeout, which
+//     closes the connection as a slow consumer. Nothing is queued.
+//   - Ping and Pong frames and close frames go out through gorilla's
+//     WriteControl, the one write it allows beside the data writer.
+//   - The keepalive timer runs in short-lived time.AfterFunc goroutines;
+//     an idle connection has no goroutine besides its reader.
+//   - Close, Done, Reason, Stats, PeerURI and LocalURI are safe from any
+//     goroutine; Close is idempotent and the first reason wins.
+//
+// Every close carries a CloseReason that is logged once with the peer's
+// address and counted in Config.Closes.
+package transport

@@ -1,0 +1,57 @@
+package transport
+
+import (
+	"errors"
+	"net"
+
+	"github.com/msrpd/msrpd/keepalive"
+)
+
+var (
+	// ErrClosed is returned by Read and Send on a closed Conn. It wraps
+	// net.ErrClosed, so errors.Is(err, net.ErrClosed) holds too.
+	ErrClosed = &closedError{}
+	// ErrBadConfig is returned for a Config value that makes no sense.
+	ErrBadConfig = errors.New("transport: bad config")
+	// ErrBadTarget is returned by Dial for a target it cannot parse.
+	ErrBadTarget = errors.New("transport: bad dial target")
+	// ErrNoSubprotocol means the WebSocket peer did not agree on "msrp".
+	ErrNoSubprotocol = errors.New("transport: WebSocket peer did not negotiate the msrp subprotocol")
+
+	errBusy = keepalive.ErrBusy
+)
+
+type closedError struct{}
+
+func (*closedError) Error() string { return "transport: connection closed" }
+func (*closedError) Unwrap() error { return net.ErrClosed }
+
+// IsClosed reports whether err means the connection is closed (by either
+// side, for any reason).
+func IsClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+// CloseError is returned by Read and Send once the connection is closed.
+// errors.Is(err, ErrClosed) and errors.Is(err, net.ErrClosed) hold for it,
+// and it unwraps to the cause (io.EOF, a *websocket.CloseError, a
+// *msrp.ParseError, ...) when there was one.
+type CloseError struct {
+	Reason CloseReason
+	Detail string
+	Err    error
+}
+
+func (e *CloseError) Error() string {
+	s := "transport: connection closed: " + e.Reason.String()
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	return s
+}
+
+// Unwrap returns ErrClosed and the cause.
+func (e *CloseError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrClosed}
+	}
+	return []error{ErrClosed, e.Err}
+}

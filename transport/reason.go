@@ -1,0 +1,109 @@
+package transport
+
+import (
+	"sync/atomic"
+	"unicode/utf8"
+)
+
+// Kind is the kind of connection under a Conn.
+type Kind int
+
+// Connection kinds.
+const (
+	KindTCP Kind = iota
+	KindTLS
+	KindWS
+	KindWSS
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindTCP:
+		return "tcp"
+	case KindTLS:
+		return "tls"
+	case KindWS:
+		return "ws"
+	case KindWSS:
+		return "wss"
+	}
+	return "unknown"
+}
+
+// IsWebSocket reports whether k is ws or wss.
+func (k Kind) IsWebSocket() bool { return k == KindWS || k == KindWSS }
+
+// CloseReason says why a Conn was closed. Every close is logged once with
+// the peer and the reason, and counted in Config.Closes.
+type CloseReason int
+
+// Close reasons.
+const (
+	ReasonNone             CloseReason = iota // still open
+	ReasonPeerClosed                          // the peer closed or sent a close frame
+	ReasonReadError                           // reading failed (reset, I/O error)
+	ReasonProtocolError                       // the peer broke MSRP or WebSocket framing
+	ReasonKeepaliveTimeout                    // the peer stopped answering probes
+	ReasonSlowConsumer                        // a write did not finish within WriteTimeout
+	ReasonShutdown                            // we are shutting down
+	ReasonFlood                               // the peer flooded Pings or bodiless SENDs
+	ReasonPolicy                              // the layer above refused the peer (auth, probation, routing)
+	ReasonLocal                               // the layer above is done with the connection
+	ReasonWriteError                          // writing failed other than by timeout
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	"open", "peer-closed", "read-error", "protocol-error", "keepalive-timeout",
+	"slow-consumer", "shutdown", "flood", "policy", "local-close", "write-error",
+}
+
+func (r CloseReason) String() string {
+	if r >= 0 && r < numReasons {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// CloseCounters counts closed connections by reason. The zero value is
+// ready and safe for concurrent use.
+type CloseCounters struct {
+	n [numReasons]atomic.Uint64
+}
+
+func (c *CloseCounters) add(r CloseReason) {
+	if c != nil && r >= 0 && r < numReasons {
+		c.n[r].Add(1)
+	}
+}
+
+// Count returns how many connections were closed for reason r.
+func (c *CloseCounters) Count(r CloseReason) uint64 {
+	if c == nil || r < 0 || r >= numReasons {
+		return 0
+	}
+	return c.n[r].Load()
+}
+
+// Snapshot returns the non-zero counts by reason.
+func (c *CloseCounters) Snapshot() map[CloseReason]uint64 {
+	out := make(map[CloseReason]uint64)
+	for r := ReasonPeerClosed; r < numReasons; r++ {
+		if n := c.Count(r); n > 0 {
+			out[r] = n
+		}
+	}
+	return out
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character:
+// a close frame's reason must be valid UTF-8 and fit in 123 bytes.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
