@@ -48,6 +48,35 @@ func (r *Reader) NextBody(max int) ([]byte, error) {
 	}
 }
 
+// NextPiece is NextBody for relays: it also tells whether the piece ends
+// the body. When the end-line already sits in the buffer right after the
+// piece, it is consumed with it and last is true, so a small chunk comes
+// out as one piece; otherwise a later call returns an empty last piece.
+// Flag is valid once last is true.
+func (r *Reader) NextPiece(max int) (piece []byte, last bool, err error) {
+	if r.err != nil {
+		return nil, false, r.err
+	}
+	if r.state != stateBody {
+		return nil, true, nil
+	}
+	data, _ := r.br.Peek(r.br.Buffered())
+	if n, endLen, _ := r.scanBody(data); n > 0 && endLen > 0 && (max <= 0 || n <= max) {
+		r.state = stateHead
+		r.atStart = false
+		r.flag = data[n+endLen-1]
+		if _, err := r.br.Discard(n + endLen); err != nil {
+			return nil, false, err
+		}
+		return data[:n], true, nil
+	}
+	piece, err = r.NextBody(max)
+	if err == io.EOF {
+		return nil, true, nil
+	}
+	return piece, false, err
+}
+
 // scanBody looks at buffered body bytes. It returns how many bytes are
 // certainly body (n); endLen > 0 when an end-line of that many bytes (its
 // flag last) starts at data[n]; otherwise need > 0 tells how many more

@@ -137,6 +137,7 @@ type client struct {
 	use    string // Use-Path after AUTH
 	msgs   chan *msrp.Message
 	closed chan struct{}
+	stop   chan struct{}
 }
 
 func dialClient(t *testing.T, target, via string) *client {
@@ -158,9 +159,14 @@ func dialClient(t *testing.T, target, via string) *client {
 		via:    via,
 		msgs:   make(chan *msrp.Message, 1024),
 		closed: make(chan struct{}),
+		stop:   make(chan struct{}),
 	}
 	go c.readLoop()
-	t.Cleanup(func() { c.conn.Close(transport.ReasonShutdown, "test over"); <-c.closed })
+	t.Cleanup(func() {
+		close(c.stop)
+		c.conn.Close(transport.ReasonShutdown, "test over")
+		<-c.closed
+	})
 	return c
 }
 
@@ -189,7 +195,11 @@ func (c *client) readLoop() {
 		}
 		if f.Last {
 			cur.Flag = f.Msg.Flag
-			c.msgs <- cur
+			select {
+			case c.msgs <- cur:
+			case <-c.stop:
+				return
+			}
 			cur = nil
 		}
 	}

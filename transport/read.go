@@ -33,27 +33,28 @@ func (c *Conn) Read() (Frame, error) {
 func (c *Conn) readStream() (Frame, error) {
 	for {
 		if m := c.cur; m != nil {
-			piece, err := c.rd.NextBody(c.cfg.PieceSize)
-			if err == io.EOF {
-				c.cur = nil
-				m.Body, m.Flag = piece[:0:0], c.rd.Flag()
-				if m.Body == nil {
-					m.Body = []byte{}
-				}
-				return Frame{Msg: m, Offset: c.off, Last: true}, nil
-			}
+			piece, last, err := c.rd.NextPiece(c.cfg.PieceSize)
 			if err != nil {
 				return Frame{}, c.readFailed(err)
 			}
-			c.keeper.Received()
+			if len(piece) > 0 {
+				c.keeper.Received()
+			}
 			if c.off+int64(len(piece)) > int64(c.cfg.MaxChunk) {
 				// The next ReadHeader skips the rest of this body.
 				c.cur = nil
 				return c.tooLarge(m), nil
 			}
+			if piece == nil {
+				piece = []byte{}
+			}
 			m.Body = piece
-			f := Frame{Msg: m, Offset: c.off}
+			f := Frame{Msg: m, Offset: c.off, Last: last}
 			c.off += int64(len(piece))
+			if last {
+				c.cur = nil
+				m.Flag = c.rd.Flag()
+			}
 			return f, nil
 		}
 		m, err := c.rd.ReadHeader()
