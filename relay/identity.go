@@ -106,3 +106,10 @@ func (id *identity) isOurs(u msrp.URI, portless bool) bool {
 func (id *identity) sessionURI(sid string) string {
 	return id.scheme + "://" + net.JoinHostPort(id.host, strconv.Itoa(id.port)) + "/" + sid + ";tcp"
 }
+
+// isOurURI reports whether s is a URI of this relay (a session URI or the
+// base URI).
+func (s *Server) isOurURI(raw string) bool {
+	u, err := msrp.ParseURI(raw)
+	return err == nil && s.id.isOurs(u, false)
+}

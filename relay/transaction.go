@@ -136,16 +136,23 @@ func (p *peer) handleResponse(m *msrp.Message) {
 			t.fail(m.StatusCode, m.Comment)
 		}
 	default:
-		// Responses to other methods travel back along the path.
+		// Responses to other methods travel back along the path. Every
+		// leading URI of ours comes off the To-Path and goes onto the
+		// From-Path: two when both ends are clients of this relay.
 		to := strings.Fields(m.Header(msrp.HeaderToPath))
-		if len(to) < 2 {
-			p.srv.log.Debugf("%s: response %d to %s has no path back, discarded", p.addr, m.StatusCode, m.TransactionID)
+		from := m.Header(msrp.HeaderFromPath)
+		for len(to) >= 2 && p.srv.isOurURI(to[0]) {
+			from = to[0] + " " + from
+			to = to[1:]
+		}
+		if len(to) == len(strings.Fields(m.Header(msrp.HeaderToPath))) {
+			p.srv.log.Debugf("%s: response %d to %s has no path back through us, discarded", p.addr, m.StatusCode, m.TransactionID)
 			return
 		}
 		back := m.Clone()
 		back.TransactionID = t.srcTID
-		back.SetHeader(msrp.HeaderToPath, strings.Join(to[1:], " "))
-		back.SetHeader(msrp.HeaderFromPath, to[0]+" "+m.Header(msrp.HeaderFromPath))
+		back.SetHeader(msrp.HeaderToPath, strings.Join(to, " "))
+		back.SetHeader(msrp.HeaderFromPath, from)
 		if err := t.src.send(back); err != nil {
 			p.srv.log.Debugf("%s: response for %s discarded, previous hop gone: %v", p.addr, t.srcTID, err)
 		}
