@@ -157,7 +157,7 @@ func dialClient(t *testing.T, target, via string) *client {
 		conn:   conn,
 		uri:    fmt.Sprintf("msrp://%s.invalid:2855/%s;%s", msrp.NewTransactionID(), msrp.NewTransactionID(), tr),
 		via:    via,
-		msgs:   make(chan *msrp.Message, 1024),
+		msgs:   make(chan *msrp.Message, 64),
 		closed: make(chan struct{}),
 		stop:   make(chan struct{}),
 	}
