@@ -21,8 +21,10 @@ func main() {
 		Description: "With no listener flags msrpd serves ws on 127.0.0.1:8855 and tcp on 127.0.0.1:2855;\n" +
 			"with no users it creates user \"demo\" with a random password and prints it.\n" +
 			"Every flag can also be set by an environment variable MSRPD_<NAME>, e.g. MSRPD_PING_INTERVAL=30s.",
-		Flags:  withEnv(flags()),
-		Action: run,
+		UsageText:       "msrpd [flags]",
+		HideHelpCommand: true,
+		Flags:           withEnv(flags()),
+		Action:          run,
 	}
 	if err := app.Run(os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "msrpd:", err)
