@@ -19,6 +19,12 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 	toFields := strings.Fields(m.Header(msrp.HeaderToPath))
 	digestURI := toFields[len(toFields)-1]
 
+	src := sourceOf(p.addr)
+	if s.authLim.blocked(src, time.Now()) {
+		s.log.Warnf("%s: AUTH refused: too many failed AUTHs from %s, closing", p.addr, src)
+		p.close(transport.ReasonPolicy, "too many failed AUTHs from this address")
+		return
+	}
 	hdr := m.Authorization()
 	if hdr == "" {
 		p.challenge(m, false)
@@ -31,6 +37,10 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 	if !res.ok {
 		s.log.Infof("%s: AUTH failed for user %q: %s", p.addr, res.user, res.reason)
 		s.stats.authFailures.Add(1)
+		if !res.stale && s.authLim.failed(src, time.Now()) {
+			s.log.Warnf("%s: %s reached %d failed AUTHs within %v; its AUTHs are refused until then",
+				p.addr, src, s.cfg.MaxAuthFailuresPerSource, s.cfg.AuthFailureWindow)
+		}
 		if !res.stale && p.authFailed() {
 			p.challenge(m, false)
 			p.close(transport.ReasonPolicy, "too many failed AUTH attempts")

@@ -15,19 +15,20 @@ import (
 
 // Defaults for zero Config fields.
 const (
-	defaultExpires            = 30 * time.Minute
-	defaultMinExpires         = time.Minute
-	defaultMaxExpires         = 2 * time.Hour
-	defaultMaxChunk           = 16 << 20
-	defaultForwardChunk       = 64 << 10
-	defaultMaxConnections     = 10000
-	defaultTransactionTimeout = 30 * time.Second
-	defaultProbation          = 30 * time.Second
-	defaultDialTimeout        = 10 * time.Second
-	defaultMaxAuthFailures    = 3
-	defaultSessionsPerConn    = 64
-	defaultPort               = 2855
-	maxNonSendBody            = 10240 // RFC 4975 section 7.1
+	defaultExpires               = 30 * time.Minute
+	defaultMinExpires            = time.Minute
+	defaultMaxExpires            = 2 * time.Hour
+	defaultMaxChunk              = 16 << 20
+	defaultForwardChunk          = 64 << 10
+	defaultMaxConnections        = 10000
+	defaultTransactionTimeout    = 30 * time.Second
+	defaultProbation             = 30 * time.Second
+	defaultDialTimeout           = 10 * time.Second
+	defaultMaxAuthFailures       = 3
+	defaultAuthFailuresPerSource = 20
+	defaultSessionsPerConn       = 64
+	defaultPort                  = 2855
+	maxNonSendBody               = 10240 // RFC 4975 section 7.1
 )
 
 // Config configures a Server. The zero value of every field means its
@@ -71,6 +72,12 @@ type Config struct {
 	// MaxAuthFailures is how many failed AUTHs close a connection.
 	// Default: 3.
 	MaxAuthFailures int
+	// MaxAuthFailuresPerSource bounds failed AUTHs from one IP address per
+	// AuthFailureWindow, across connections: past it, every AUTH from that
+	// address closes its connection until the window ends. -1 disables.
+	// Defaults: 20 per minute.
+	MaxAuthFailuresPerSource int
+	AuthFailureWindow        time.Duration
 	// BlockUnknownMethods answers methods other than SEND, REPORT and AUTH
 	// with 501 instead of forwarding them.
 	BlockUnknownMethods bool
@@ -129,6 +136,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	setDefault(&cfg.MaxConnections, defaultMaxConnections)
 	setDefault(&cfg.MaxAuthFailures, defaultMaxAuthFailures)
+	setDefault(&cfg.MaxAuthFailuresPerSource, defaultAuthFailuresPerSource)
+	setDefault(&cfg.AuthFailureWindow, time.Minute)
 	setDefault(&cfg.TransactionTimeout, defaultTransactionTimeout)
 	setDefault(&cfg.Probation, defaultProbation)
 	setDefault(&cfg.DialTimeout, defaultDialTimeout)

@@ -27,6 +27,7 @@ type Server struct {
 	id       *identity
 	sessions *sessionTable
 	auth     *authenticator
+	authLim  *authLimiter
 	stats    counters
 
 	shutting atomic.Bool
@@ -60,6 +61,7 @@ func New(cfg Config) (*Server, error) {
 		id:        newIdentity(&cfg),
 		sessions:  newSessionTable(),
 		auth:      auth,
+		authLim:   newAuthLimiter(cfg.MaxAuthFailuresPerSource, cfg.AuthFailureWindow),
 		peers:     map[*peer]struct{}{},
 		listeners: map[net.Listener]struct{}{},
 		https:     map[*http.Server]struct{}{},

@@ -160,3 +160,28 @@ func TestReAuthRefreshesSession(t *testing.T) {
 		t.Fatalf("refresh gave %q, want the same %q", c.use, first)
 	}
 }
+
+func TestAuthFailuresPerSourceAcrossConnections(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, func(c *Config) { c.MaxAuthFailuresPerSource = 4 })
+	fail := func(c *client, n int) {
+		c.send(c.authRequest("", "", nil, 0))
+		ch, _ := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+		for i := 1; i <= n; i++ {
+			c.send(c.authRequest(relayUser, "wrong", ch, i))
+			if resp := c.next(5 * time.Second); resp.StatusCode != 401 {
+				t.Fatalf("got %d, want 401", resp.StatusCode)
+			}
+		}
+	}
+	// Two failures on each of two connections: four from 127.0.0.1.
+	fail(dialClient(t, r.tcp, r.uri), 2)
+	fail(dialClient(t, r.ws, r.wsURI), 2)
+	// Now even the right password is refused from this address.
+	c := dialClient(t, r.tcp, r.uri)
+	c.send(c.authRequest("", "", nil, 0))
+	c.expectClosed(5 * time.Second)
+	if !strings.Contains(r.logBuf.String(), "too many failed AUTHs from 127.0.0.1") {
+		t.Errorf("no log line names the source:\n%s", r.logBuf.String())
+	}
+}

@@ -36,6 +36,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "realm", Category: "Authentication", Usage: "Digest `REALM` (default: the host name)"},
 		&cli.StringSliceFlag{Name: "user", Category: "Authentication", Usage: "a user as `NAME:PASSWORD` (repeatable)"},
 		&cli.StringFlag{Name: "users-file", Category: "Authentication", Usage: "htdigest `FILE` (user:realm:HA1 lines), re-read on SIGHUP"},
+		&cli.IntFlag{Name: "max-auth-failures-per-ip", Category: "Authentication", Value: 20, Usage: "failed AUTHs one IP address may make per minute, across connections, before its AUTHs are refused until the minute ends; -1 for no limit (each connection is closed after 3 failures regardless)"},
 		&cli.DurationFlag{Name: "expires", Category: "Authentication", Value: 30 * time.Minute, Usage: "lifetime of a Use-Path URI when the AUTH asks for none"},
 		&cli.DurationFlag{Name: "min-expires", Category: "Authentication", Value: time.Minute, Usage: "shortest Expires an AUTH may ask for (423 below)"},
 		&cli.DurationFlag{Name: "max-expires", Category: "Authentication", Value: 2 * time.Hour, Usage: "longest Expires an AUTH may ask for (423 above)"},

@@ -161,15 +161,16 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 	}
 
 	cfg = relay.Config{
-		Expires:             c.Duration("expires"),
-		MinExpires:          c.Duration("min-expires"),
-		MaxExpires:          c.Duration("max-expires"),
-		MaxChunk:            maxChunk,
-		ForwardChunk:        fwdChunk,
-		MaxConnections:      c.Int("max-connections"),
-		BlockUnknownMethods: c.Bool("block-unknown-methods"),
-		OutboundTLS:         outTLS,
-		LoggerFactory:       lf,
+		Expires:                  c.Duration("expires"),
+		MinExpires:               c.Duration("min-expires"),
+		MaxExpires:               c.Duration("max-expires"),
+		MaxChunk:                 maxChunk,
+		ForwardChunk:             fwdChunk,
+		MaxConnections:           c.Int("max-connections"),
+		MaxAuthFailuresPerSource: c.Int("max-auth-failures-per-ip"),
+		BlockUnknownMethods:      c.Bool("block-unknown-methods"),
+		OutboundTLS:              outTLS,
+		LoggerFactory:            lf,
 		Transport: transport.Config{
 			Keepalive: keepalive.Config{
 				Interval: interval,
