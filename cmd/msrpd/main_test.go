@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bufio"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/msrpd/msrpd/internal/testpki"
+	"github.com/msrpd/msrpd/msrp"
+)
+
+var msrpdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "msrpd-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	msrpdBin = filepath.Join(dir, "msrpd")
+	if out, err := exec.Command("go", "build", "-o", msrpdBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build msrpd: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemon is a running msrpd process.
+type daemon struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	addrs map[string]string // listener kind -> address, from the startup log
+	log   *lockedLines
+	done  chan error
+}
+
+type lockedLines struct {
+	ch  chan string
+	all strings.Builder
+}
+
+var listenLine = regexp.MustCompile(`listening (\w+) on ([0-9.:\[\]]+);`)
+
+// startDaemon runs msrpd with args and waits until every listener is up.
+func startDaemon(t *testing.T, listeners int, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(msrpdBin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{t: t, cmd: cmd, addrs: map[string]string{}, log: &lockedLines{ch: make(chan string, 1000)}, done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case d.log.ch <- sc.Text():
+			default:
+			}
+		}
+		d.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+	})
+	deadline := time.After(10 * time.Second)
+	for len(d.addrs) < listeners {
+		select {
+		case line := <-d.log.ch:
+			if m := listenLine.FindStringSubmatch(line); m != nil {
+				d.addrs[m[1]] = m[2]
+			}
+		case <-deadline:
+			t.Fatalf("msrpd did not start: have %v", d.addrs)
+		}
+	}
+	return d
+}
+
+// rawClient is an MSRP endpoint over plain TCP built only on the msrp
+// package, so this test sees msrpd from outside.
+type rawClient struct {
+	t    *testing.T
+	conn net.Conn
+	r    *msrp.Reader
+	uri  string
+	via  string
+	use  string
+}
+
+func dialRaw(t *testing.T, addr string) *rawClient {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawClient{t: t, conn: c, r: msrp.NewReader(c, 0),
+		uri: "msrp://" + msrp.NewTransactionID() + ".invalid:2855/" + msrp.NewTransactionID() + ";tcp",
+		via: "msrp://" + addr + ";tcp"}
+}
+
+func (c *rawClient) send(m *msrp.Message) {
+	c.t.Helper()
+	b, err := m.AppendTo(nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.conn.Write(b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *rawClient) next() *msrp.Message {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	m, err := c.r.ReadMessage(1 << 20)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return m
+}
+
+func req(method, to, from string, hdrs ...string) *msrp.Message {
+	m := &msrp.Message{TransactionID: msrp.NewTransactionID(), Method: method,
+		Headers: []msrp.Header{{Name: "To-Path", Value: to}, {Name: "From-Path", Value: from}}}
+	for i := 0; i+1 < len(hdrs); i += 2 {
+		m.Headers = append(m.Headers, msrp.Header{Name: hdrs[i], Value: hdrs[i+1]})
+	}
+	return m
+}
+
+var digestParam = regexp.MustCompile(`(\w+)="?([^",]*)"?`)
+
+func md5hex(s string) string {
+	h := md5.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func (c *rawClient) auth(user, pass string) {
+	c.t.Helper()
+	c.send(req("AUTH", c.via, c.uri))
+	ch := map[string]string{}
+	r := c.next()
+	for _, m := range digestParam.FindAllStringSubmatch(r.WWWAuthenticate(), -1) {
+		ch[m[1]] = m[2]
+	}
+	ha1 := md5hex(user + ":" + ch["realm"] + ":" + pass)
+	resp := md5hex(ha1 + ":" + ch["nonce"] + ":00000001:c0ffee:auth:" + md5hex("AUTH:"+c.via))
+	a := req("AUTH", c.via, c.uri, "Authorization", fmt.Sprintf(
+		`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", qop=auth, nc=00000001, cnonce="c0ffee", opaque="%s"`,
+		user, ch["realm"], ch["nonce"], c.via, resp, ch["opaque"]))
+	c.send(a)
+	if r = c.next(); r.StatusCode != 200 {
+		c.t.Fatalf("AUTH: %d %s", r.StatusCode, r.Comment)
+	}
+	c.use = r.Header("Use-Path")
+}
+
+// exchange sends text from a to b along to and checks it arrives and is
+// acknowledged.
+func exchange(t *testing.T, a, b *rawClient, to, text string) {
+	t.Helper()
+	m := req("SEND", to, a.uri, "Message-ID", msrp.NewMessageID(), "Byte-Range", fmt.Sprintf("1-%d/%d", len(text), len(text)), "Content-Type", "text/plain")
+	m.Body = []byte(text)
+	a.send(m)
+	got := b.next()
+	if got.Method != "SEND" || string(got.Body) != text {
+		t.Fatalf("received %s %q, want SEND %q", got.Method, got.Body, text)
+	}
+	b.send(got.Response(200, "OK"))
+	if r := a.next(); r.StatusCode != 200 {
+		t.Fatalf("sender got %d", r.StatusCode)
+	}
+}
+
+func (d *daemon) stop(timeout time.Duration) {
+	d.t.Helper()
+	start := time.Now()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.done:
+		if err != nil {
+			d.t.Errorf("msrpd exited with %v", err)
+		}
+		if time.Since(start) > timeout {
+			d.t.Errorf("msrpd took %v to stop, shutdown timeout %v", time.Since(start), timeout)
+		}
+	case <-time.After(timeout + 5*time.Second):
+		d.t.Fatalf("msrpd still running %v after SIGTERM", timeout+5*time.Second)
+	}
+}
+
+func TestDaemonServesChatAndStopsOnSIGTERM(t *testing.T) {
+	d := startDaemon(t, 2, "--tcp", "127.0.0.1:0", "--ws", "127.0.0.1:0",
+		"--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "test", "--shutdown-timeout", "2s")
+	a, b := dialRaw(t, d.addrs["tcp"]), dialRaw(t, d.addrs["tcp"])
+	a.auth("alice", "alicepw")
+	b.auth("bob", "bobpw")
+	for i := 0; i < 10; i++ {
+		exchange(t, a, b, a.use+" "+b.use+" "+b.uri, fmt.Sprintf("hello %d", i))
+		exchange(t, b, a, b.use+" "+a.use+" "+a.uri, fmt.Sprintf("reply %d", i))
+	}
+	d.stop(2 * time.Second)
+}
+
+func TestDaemonFlagsFromEnvironment(t *testing.T) {
+	cmd := exec.Command(msrpdBin, "--tcp", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "MSRPD_KEEPALIVE=bogus")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "bogus") {
+		t.Fatalf("MSRPD_KEEPALIVE=bogus: err %v, output %q; want a refusal naming the value", err, out)
+	}
+}
+
+func TestTwoDaemonsChainedOverMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := testpki.NewCA(t)
+	c1, k1, caFile := ca.WriteFiles(dir, ca.Issue("relay1.test"), "r1")
+	c2, k2, _ := ca.WriteFiles(dir, ca.Issue("relay2.test"), "r2")
+	common := []string{"--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "test", "--client-ca", caFile, "--host", "127.0.0.1"}
+	r1 := startDaemon(t, 2, append([]string{"--tls", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--cert", c1, "--key", k1}, common...)...)
+	r2 := startDaemon(t, 2, append([]string{"--tls", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--cert", c2, "--key", k2}, common...)...)
+	a, b := dialRaw(t, r1.addrs["tcp"]), dialRaw(t, r2.addrs["tcp"])
+	a.auth("alice", "alicepw")
+	b.auth("bob", "bobpw")
+	if !strings.HasPrefix(a.use, "msrps://") || !strings.HasPrefix(b.use, "msrps://") {
+		t.Fatalf("Use-Paths %q, %q: want msrps (the relays talk TLS)", a.use, b.use)
+	}
+	for i := 0; i < 5; i++ {
+		exchange(t, a, b, a.use+" "+b.use+" "+b.uri, fmt.Sprintf("a->b %d", i))
+		exchange(t, b, a, b.use+" "+a.use+" "+a.uri, fmt.Sprintf("b->a %d", i))
+	}
+	r1.stop(10 * time.Second)
+	r2.stop(10 * time.Second)
+}
