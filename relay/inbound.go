@@ -28,7 +28,6 @@ type inbound struct {
 func (p *peer) handleFrame(f transport.Frame) {
 	m := f.Msg
 	if f.Err != nil {
-		p.cur = nil
 		code, reason := 400, f.Err.Error()
 		var pe *msrp.ParseError
 		if errors.As(f.Err, &pe) {
@@ -38,6 +37,16 @@ func (p *peer) handleFrame(f transport.Frame) {
 			reason = pe.Reason
 		}
 		p.srv.log.Warnf("%s: bad chunk: %s", p.addr, reason)
+		if in := p.cur; in != nil && in.msg == m {
+			// Pieces of this chunk may be out already: abort them at the
+			// next hop, then answer the sender.
+			p.cur = nil
+			in.abort(code, reason)
+			in.finish()
+			p.busy.Store(false)
+			return
+		}
+		p.cur = nil
 		if m != nil && m.IsRequest() {
 			p.respond(m, code, reason)
 		}

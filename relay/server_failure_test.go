@@ -240,3 +240,74 @@ func TestMaxConnections(t *testing.T) {
 		t.Errorf("no log line for the refusal:\n%s", r.logBuf.String())
 	}
 }
+
+func TestOversizedChunkAbortedAnd413(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, func(c *Config) { c.MaxChunk = 8192; c.ForwardChunk = 2048 })
+	a, b := dialClient(t, r.tcp, r.uri), dialClient(t, r.ws, r.wsURI)
+	a.auth(relayUser, relayPass)
+	b.auth("bob", "secret-bob")
+	body := make([]byte, 20000)
+	for i := range body {
+		body[i] = 'x'
+	}
+	sent := a.sendText(pathTo(a, b), body)
+	// Whatever b got of it ends with an aborted ('#') chunk.
+	for {
+		m := b.next(5 * time.Second)
+		if m.MessageID() != sent.MessageID() {
+			t.Fatalf("b got an unrelated %s", m.Method)
+		}
+		b.send(m.Response(200, "OK"))
+		if m.Flag == '#' {
+			break
+		}
+		if m.Flag != '+' {
+			t.Fatalf("b got flag %c, want + until the abort", m.Flag)
+		}
+	}
+	if resp := a.next(5 * time.Second); resp.StatusCode != 413 || resp.TransactionID != sent.TransactionID {
+		t.Fatalf("sender got %d, want 413", resp.StatusCode)
+	}
+}
+
+func TestExpiredSessionIs481(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, func(c *Config) { c.MinExpires = time.Second })
+	a, b := authedPair(t, r)
+	c := dialClient(t, r.tcp, r.uri)
+	c.send(c.authRequest("", "", nil, 0))
+	ch, _ := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+	c.send(c.authRequest("bob", "secret-bob", ch, 1, "Expires", "1"))
+	ok := c.next(5 * time.Second)
+	if ok.StatusCode != 200 {
+		t.Fatalf("AUTH: %d", ok.StatusCode)
+	}
+	c.use = ok.Header("Use-Path")
+	_ = b
+	time.Sleep(1100 * time.Millisecond)
+	a.sendText(pathTo(a, c), []byte("too late"))
+	if resp := a.next(5 * time.Second); resp.StatusCode != 481 {
+		t.Fatalf("SEND to an expired Use-Path: %d, want 481", resp.StatusCode)
+	}
+}
+
+func TestFailureReportNoMeansSilence(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, func(c *Config) { c.TransactionTimeout = 100 * time.Millisecond })
+	a, b := authedPair(t, r)
+	a.sendText(pathTo(a, b), []byte("fire and forget"), "Failure-Report", "no")
+	if m := b.next(5 * time.Second); string(m.Body) != "fire and forget" {
+		t.Fatalf("b got %q", m.Body)
+	}
+	// Neither a 200 nor a REPORT, even after the transaction timeout.
+	a.send(request("SEND", a.use, a.uri, "Message-ID", "ka"))
+	if m := a.next(5 * time.Second); m.StatusCode != 200 || m.IsRequest() {
+		t.Fatalf("a got %s %d first, want only its keepalive's 200", m.Method, m.StatusCode)
+	}
+	select {
+	case m := <-a.msgs:
+		t.Fatalf("a got %s %d %q for a Failure-Report: no SEND", m.Method, m.StatusCode, m.Header("Status"))
+	case <-time.After(300 * time.Millisecond):
+	}
+}
