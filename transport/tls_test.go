@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"testing"
-	"time"
 
 	"github.com/msrpd/msrpd/internal/testpki"
 )
