@@ -1,13 +1,49 @@
 // Command msrpcat is a command-line MSRP endpoint: chat, file transfer,
-// interop tests and load generation through an MSRP relay.
+// interop tests and load generation through an MSRP relay (RFC 4976),
+// reached over WebSocket (RFC 7977), TCP or TLS.
+//
+//	msrpcat listen --relay ws://127.0.0.1:8080/ --user bob:secret
+//	msrpcat send   --relay msrp://127.0.0.1:2855;tcp --user alice:secret --to 'PATH' hello
+//	msrpcat chat   --relay ... --user ... [--to PATH]
+//	msrpcat sdp    --relay ... --user ... [--remote-sdp FILE]
+//	msrpcat bench  --relay ... --user A:P --user2 B:P2 --pairs 10 --messages 10000 --json
+//
+// The library behind it is github.com/msrpd/msrpd/endpoint; this command
+// maps flags to endpoint.Config and prints.
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+
+	"github.com/urfave/cli/v2"
 )
 
+// exitError carries an exit status without printing twice.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 func main() {
-	fmt.Fprintln(os.Stderr, "msrpcat: not built yet")
-	os.Exit(1)
+	app := &cli.App{
+		Name:  "msrpcat",
+		Usage: "a command-line MSRP endpoint: chat, files, interop tests and load through an MSRP relay",
+		Commands: []*cli.Command{
+			listenCommand(),
+			sendCommand(),
+			chatCommand(),
+			sdpCommand(),
+			benchCommand(),
+		},
+		HideHelpCommand: true,
+	}
+	if err := app.Run(os.Args); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "msrpcat:", err)
+		os.Exit(1)
+	}
 }

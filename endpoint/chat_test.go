@@ -1,0 +1,144 @@
+package endpoint
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestChat(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, "", "", nil)
+	for _, tc := range []struct{ a, b string }{{"ws", "ws"}, {"tcp", "tcp"}, {"ws", "tcp"}} {
+		t.Run(tc.a+"-"+tc.b, func(t *testing.T) {
+			a := dial(t, r.url(tc.a), "alice", nil)
+			b := dial(t, r.url(tc.b), "bob", nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			const n = 50
+			errc := make(chan error, 1)
+			go func() {
+				for i := 0; i < n; i++ {
+					if err := a.Send(ctx, a.PathTo(b.Path()), "text/plain", fmt.Appendf(nil, "hello %d", i)); err != nil {
+						errc <- err
+						return
+					}
+				}
+				errc <- nil
+			}()
+			for i := 0; i < n; i++ {
+				m := next(t, b, 5*time.Second)
+				if want := fmt.Sprintf("hello %d", i); string(m.Body) != want || m.ContentType != "text/plain" {
+					t.Fatalf("message %d: %q (%s), want %q", i, m.Body, m.ContentType, want)
+				}
+				if m.ToPath != b.URI() {
+					t.Errorf("To-Path %q, want %q", m.ToPath, b.URI())
+				}
+			}
+			if err := <-errc; err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			// And back, bodiless and empty included.
+			if err := b.Send(ctx, b.PathTo(a.Path()), "text/plain", []byte{}); err != nil {
+				t.Fatalf("empty send: %v", err)
+			}
+			if m := next(t, a, 5*time.Second); len(m.Body) != 0 || m.Size != 0 {
+				t.Errorf("empty message: %q", m.Body)
+			}
+		})
+	}
+}
+
+// TestLargeFile sends 1 MiB in 2048-byte chunks and checks it arrives
+// byte-exact, in memory and spooled to a file.
+func TestLargeFile(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, "", "", nil)
+	body := make([]byte, 1<<20)
+	_, _ = rand.Read(body)
+	for _, tc := range []struct {
+		name, kind string
+		spool      bool
+	}{{"ws-memory", "ws", false}, {"tcp-spool", "tcp", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			a := dial(t, r.url(tc.kind), "alice", func(c *Config) { c.Window = 32 })
+			b := dial(t, r.url(tc.kind), "bob", func(c *Config) {
+				if tc.spool {
+					c.SpoolDir, c.SpoolThreshold = dir, 64<<10
+				}
+			})
+			var chunks int
+			err := a.SendWith(context.Background(), a.PathTo(b.Path()), "application/octet-stream", body,
+				SendOptions{Progress: func(sent, total int64) { chunks++ }})
+			if err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			if chunks != 512 {
+				t.Errorf("%d chunks, want 512", chunks)
+			}
+			m := next(t, b, 10*time.Second)
+			got := m.Body
+			if tc.spool {
+				if m.File == "" || m.Body != nil {
+					t.Fatalf("not spooled: File %q", m.File)
+				}
+				if got, err = readFile(m.File); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if m.Size != int64(len(body)) || !bytes.Equal(got, body) {
+				t.Fatalf("body differs: %d bytes, want %d", len(got), len(body))
+			}
+		})
+	}
+}
+
+func TestSuccessReport(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, "", "", nil)
+	a := dial(t, r.ws, "alice", nil)
+	b := dial(t, r.tcp, "bob", nil)
+	done := make(chan error, 1)
+	a.SendAsync(context.Background(), a.PathTo(b.Path()), "text/plain", []byte("report me"),
+		SendOptions{SuccessReport: true, MessageID: "msgid-report-1"}, func(err error) { done <- err })
+	m := next(t, b, 5*time.Second)
+	if m.ID != "msgid-report-1" {
+		t.Errorf("Message-ID %q", m.ID)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("send with report: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no completion")
+	}
+}
+
+// TestReceiverGone: the peer disappears; the sender gets a failure, not a
+// hang.
+func TestReceiverGone(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, "", "", nil)
+	a := dial(t, r.tcp, "alice", func(c *Config) { c.ChunkTimeout = 2 * time.Second })
+	b := dial(t, r.ws, "bob", nil)
+	to := a.PathTo(b.Path())
+	_ = b.Close()
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := a.SendWith(ctx, to, "text/plain", []byte("anyone?"), SendOptions{SuccessReport: true})
+	if err == nil {
+		t.Fatal("send to a closed peer succeeded")
+	}
+	if StatusCode(err) == 0 && !errors.Is(err, ErrTimeout) {
+		t.Errorf("error %v: want a status code or a timeout", err)
+	}
+	t.Logf("after %v: %v", time.Since(start).Round(time.Millisecond), err)
+}

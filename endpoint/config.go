@@ -1,0 +1,134 @@
+package endpoint
+
+import (
+	"crypto/tls"
+	"fmt"
+	"time"
+
+	"github.com/pion/logging"
+
+	"github.com/msrpd/msrpd/keepalive"
+)
+
+// Defaults applied to zero fields of Config.
+const (
+	DefaultChunkSize       = 2048
+	DefaultWindow          = 16
+	DefaultChunkTimeout    = 30 * time.Second
+	DefaultReportTimeout   = 120 * time.Second
+	DefaultDialTimeout     = 10 * time.Second
+	DefaultBackoffInitial  = time.Second
+	DefaultBackoffMax      = 30 * time.Second
+	DefaultMaxMessage      = 64 << 20
+	DefaultSpoolThreshold  = 1 << 20
+	DefaultInboxSize       = 64
+	DefaultRefreshFraction = 0.8
+)
+
+// Config configures an Endpoint. The zero value of every field except
+// Relay means its default.
+type Config struct {
+	// Relay is the relay to connect to: ws://host:port/path, wss://...,
+	// msrp://host:port;tcp or msrps://host:port;tcp (also tcp://host:port
+	// and tls://host:port). Required.
+	Relay string
+	// RelayURI overrides the URI the AUTH is addressed to (its To-Path and
+	// Digest uri). "" means msrp[s]://host:port;ws for a WebSocket URL and
+	// msrp[s]://host:port;tcp for a TCP or TLS one.
+	RelayURI string
+	// User and Password are the Digest credentials.
+	User, Password string
+	// DigestMethod is the method name hashed into the Digest response.
+	// "" means "AUTH" (RFC 4976); some relays expect "MSRP" (Crocodile's
+	// digestMethod option).
+	DigestMethod string
+	// Expires is the Use-Path lifetime asked for in AUTH. 0 means none is
+	// sent and the relay picks (Kamailio 5.6 refuses an authenticated AUTH
+	// that carries Expires). A 423 answer is retried with the relay's bound.
+	Expires time.Duration
+	// Keepalive configures liveness probing of the relay connection
+	// (Interval < 0 disables it). The zero value gives keepalive defaults.
+	Keepalive keepalive.Config
+	// ReconnectAttempts is how many times a lost connection is re-dialled
+	// (each with a new AUTH and Use-Path). 0 means never; -1 means forever.
+	ReconnectAttempts int
+	// BackoffInitial is the wait before the first reconnect attempt; it
+	// doubles after each failure up to BackoffMax. 0 means 1s and 30s.
+	BackoffInitial, BackoffMax time.Duration
+	// ChunkSize is the largest body of one outgoing SEND chunk. 0 means
+	// DefaultChunkSize (2048).
+	ChunkSize int
+	// Window is how many SEND chunks may await their 200 at once on this
+	// endpoint. 0 means DefaultWindow (16).
+	Window int
+	// ChunkTimeout is how long a SEND chunk may wait for its response.
+	// 0 means 30s (RFC 4975 section 7.1.1).
+	ChunkTimeout time.Duration
+	// ReportTimeout is how long a message sent with a success report
+	// requested waits for the REPORT after its last 200. 0 means 120s.
+	ReportTimeout time.Duration
+	// DialTimeout bounds dialling and the AUTH exchange. 0 means 10s.
+	DialTimeout time.Duration
+	// MaxMessage is the largest incoming message accepted; larger ones get
+	// 413. 0 means DefaultMaxMessage (64 MiB).
+	MaxMessage int64
+	// SpoolDir, if set, receives incoming messages larger than
+	// SpoolThreshold as files instead of memory (Message.File).
+	SpoolDir string
+	// SpoolThreshold is the size above which messages are spooled to
+	// SpoolDir. 0 means DefaultSpoolThreshold (1 MiB).
+	SpoolThreshold int64
+	// OnMessage, if set, is called on the connection's reader goroutine for
+	// every complete incoming message; while it runs no further chunk is
+	// read (backpressure). If nil, messages go to Endpoint.Messages.
+	OnMessage func(*Message)
+	// OnEvent, if set, is called for connection events (reconnects, new
+	// Use-Paths, refreshes); it must not block.
+	OnEvent func(Event)
+	// TLSConfig is used for wss:// and msrps:// relays.
+	TLSConfig *tls.Config
+	// LoggerFactory makes the "endpoint" logger and the transport's
+	// loggers; nil means logging.NewDefaultLoggerFactory().
+	LoggerFactory logging.LoggerFactory
+}
+
+// withDefaults returns cfg with zero fields filled in.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Relay == "" {
+		return cfg, fmt.Errorf("%w: Relay is required", ErrBadConfig)
+	}
+	if cfg.DigestMethod == "" {
+		cfg.DigestMethod = "AUTH"
+	}
+	setDefault(&cfg.BackoffInitial, DefaultBackoffInitial)
+	setDefault(&cfg.BackoffMax, DefaultBackoffMax)
+	setDefault(&cfg.ChunkSize, DefaultChunkSize)
+	setDefault(&cfg.Window, DefaultWindow)
+	setDefault(&cfg.ChunkTimeout, DefaultChunkTimeout)
+	setDefault(&cfg.ReportTimeout, DefaultReportTimeout)
+	setDefault(&cfg.DialTimeout, DefaultDialTimeout)
+	setDefault(&cfg.MaxMessage, DefaultMaxMessage)
+	setDefault(&cfg.SpoolThreshold, DefaultSpoolThreshold)
+	switch {
+	case cfg.ChunkSize < 0, cfg.Window < 0, cfg.MaxMessage < 0, cfg.SpoolThreshold < 0:
+		return cfg, fmt.Errorf("%w: negative size", ErrBadConfig)
+	case cfg.Expires < 0, cfg.ChunkTimeout < 0, cfg.ReportTimeout < 0, cfg.DialTimeout < 0,
+		cfg.BackoffInitial < 0, cfg.BackoffMax < 0:
+		return cfg, fmt.Errorf("%w: negative duration", ErrBadConfig)
+	case cfg.ReconnectAttempts < -1:
+		return cfg, fmt.Errorf("%w: ReconnectAttempts must be >= -1", ErrBadConfig)
+	}
+	if _, err := cfg.Keepalive.WithDefaults(); err != nil {
+		return cfg, fmt.Errorf("endpoint: keepalive: %w", err)
+	}
+	if cfg.LoggerFactory == nil {
+		cfg.LoggerFactory = logging.NewDefaultLoggerFactory()
+	}
+	return cfg, nil
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v == 0 {
+		*v = def
+	}
+}

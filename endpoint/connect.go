@@ -1,0 +1,162 @@
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
+)
+
+// connect dials the relay and runs the AUTH exchange, reading the
+// connection directly: nobody knows our Use-Path yet, so nothing but AUTH
+// responses can arrive. The read loop starts afterwards.
+func (e *Endpoint) connect(ctx context.Context) (*transport.Conn, session, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.DialTimeout)
+	defer cancel()
+	c, err := transport.Dial(ctx, e.target.dial, e.tcfg)
+	if err != nil {
+		return nil, session{}, fmt.Errorf("endpoint: %w", err)
+	}
+	// A context that ends mid-AUTH closes the connection, which ends Read.
+	stop := context.AfterFunc(ctx, func() { _ = c.Close(transport.ReasonLocal, "AUTH timed out") })
+	defer stop()
+	s := session{uri: e.target.ownURI(c.LocalAddr())}
+	res, err := e.authenticate(func(req *msrp.Message) (*msrp.Message, error) {
+		return directRoundTrip(c, req)
+	}, e.target.uri, s.uri)
+	if err != nil {
+		_ = c.Close(transport.ReasonLocal, "AUTH failed")
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		}
+		if e.cfg.Expires > 0 && !errors.Is(err, ErrAuth) {
+			err = fmt.Errorf("%w (hint: Kamailio 5.6 breaks on an authenticated AUTH with Expires; try Expires 0)", err)
+		}
+		return nil, session{}, err
+	}
+	s.usePath, s.expires = res.usePath, res.expires
+	e.log.Infof("AUTH to %s as %q ok: Use-Path %s, expires %v", e.cfg.Relay, e.cfg.User, s.usePath, s.expires)
+	return c, s, nil
+}
+
+// directRoundTrip sends req and reads c until its response.
+func directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error) {
+	if err := c.Send(req); err != nil {
+		return nil, err
+	}
+	for {
+		f, err := c.Read()
+		if err != nil {
+			return nil, err
+		}
+		if f.Last && f.Err == nil && !f.Msg.IsRequest() && f.Msg.TransactionID == req.TransactionID {
+			return f.Msg, nil
+		}
+	}
+}
+
+// run serves connection c, and after it is lost, reconnects with backoff
+// and serves the next, until Close or the attempts are used up.
+func (e *Endpoint) run(c *transport.Conn) {
+	defer e.wg.Done()
+	defer close(e.done)
+	for c != nil {
+		err := e.readLoop(c)
+		if !e.lost(c, err) {
+			break
+		}
+		c = e.reconnect()
+	}
+	e.mu.Lock()
+	if e.err == nil {
+		e.err = ErrClosed
+	}
+	e.mu.Unlock()
+	if e.inbox != nil {
+		close(e.inbox)
+	}
+}
+
+// lost forgets connection c and fails what was outstanding on it. It
+// reports whether to reconnect.
+func (e *Endpoint) lost(c *transport.Conn, cause error) bool {
+	e.mu.Lock()
+	if e.conn == c {
+		e.conn = nil
+	}
+	if e.refresh != nil {
+		e.refresh.Stop()
+	}
+	closed := e.closed
+	failErr := ErrConnectionLost
+	if closed {
+		failErr = ErrClosed
+	}
+	finish := e.failAllLocked(fmt.Errorf("%w: %v", failErr, cause))
+	again := !closed && e.cfg.ReconnectAttempts != 0
+	if !again && e.err == nil {
+		e.err = fmt.Errorf("%w: %v", failErr, cause)
+	}
+	e.mu.Unlock()
+	finish()
+	if !closed {
+		e.log.Warnf("connection to %s lost: %v", e.cfg.Relay, cause)
+		e.emit(Event{Kind: EventDisconnected, Err: cause})
+	}
+	return again
+}
+
+// reconnect dials and AUTHs again with exponential backoff. It returns
+// nil after Close or when the attempts are used up.
+func (e *Endpoint) reconnect() *transport.Conn {
+	wait := e.cfg.BackoffInitial
+	var last error
+	for attempt := 1; e.cfg.ReconnectAttempts < 0 || attempt <= e.cfg.ReconnectAttempts; attempt++ {
+		t := time.NewTimer(wait)
+		select {
+		case <-e.closing:
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { // Close interrupts the attempt
+			select {
+			case <-e.closing:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		c, s, err := e.connect(ctx)
+		cancel()
+		if err == nil {
+			e.mu.Lock()
+			if e.closed {
+				e.mu.Unlock()
+				_ = c.Close(transport.ReasonLocal, "endpoint closed")
+				return nil
+			}
+			e.mu.Unlock()
+			e.install(c, s)
+			e.log.Infof("reconnected to %s after %d attempt(s): new Use-Path %s", e.cfg.Relay, attempt, s.usePath)
+			e.emit(Event{Kind: EventReconnected, UsePath: s.usePath, Path: s.path(), Attempt: attempt})
+			return c
+		}
+		last = err
+		e.log.Infof("reconnect attempt %d to %s failed: %v (next in %v)", attempt, e.cfg.Relay, err, min(2*wait, e.cfg.BackoffMax))
+		e.emit(Event{Kind: EventReconnectFailed, Attempt: attempt, Err: err})
+		wait = min(2*wait, e.cfg.BackoffMax)
+	}
+	e.mu.Lock()
+	if e.err == nil {
+		e.err = fmt.Errorf("%w: reconnect gave up: %w", ErrConnectionLost, last)
+	}
+	e.mu.Unlock()
+	if !errors.Is(last, ErrClosed) {
+		e.emit(Event{Kind: EventGaveUp, Err: last})
+	}
+	return nil
+}
