@@ -16,6 +16,23 @@ var errContentTypeNoBody = errors.New("msrp: bodiless request with a Content-Typ
 // It refuses a body that contains the chunk's own end-line
 // (ErrEndLineInBody) and any message it could not write correctly.
 func (m *Message) AppendTo(dst []byte) ([]byte, error) {
+	dst, err := m.AppendHead(dst)
+	if err != nil {
+		return dst, err
+	}
+	if m.Body != nil {
+		dst = append(dst, m.Body...)
+		dst = m.AppendTail(dst)
+	}
+	return dst, nil
+}
+
+// AppendHead appends what comes before the body: the start line, the
+// headers and the blank line; for a bodiless request, the whole chunk.
+// Together with the Body and AppendTail it gives AppendTo's bytes, so a
+// writer can hand the body to the kernel without copying it (writev).
+// It checks m as AppendTo does.
+func (m *Message) AppendHead(dst []byte) ([]byte, error) {
 	if err := m.check(); err != nil {
 		return dst, err
 	}
@@ -38,19 +55,27 @@ func (m *Message) AppendTo(dst []byte) ([]byte, error) {
 		return !isHeader(name, HeaderToPath) && !isHeader(name, HeaderFromPath) &&
 			!isHeader(name, HeaderContentType)
 	})
-	if m.Body != nil {
-		dst = m.appendHeaders(dst, func(name string) bool { return isHeader(name, HeaderContentType) })
-		dst = append(dst, "\r\n"...)
-		dst = append(dst, m.Body...)
-		dst = append(dst, "\r\n"...)
+	if m.Body == nil {
+		return m.appendEndLine(dst), nil
 	}
+	dst = m.appendHeaders(dst, func(name string) bool { return isHeader(name, HeaderContentType) })
+	return append(dst, "\r\n"...), nil
+}
+
+// AppendTail appends what follows the body of a chunk that has one: the
+// CRLF and the end-line.
+func (m *Message) AppendTail(dst []byte) []byte {
+	return m.appendEndLine(append(dst, "\r\n"...))
+}
+
+func (m *Message) appendEndLine(dst []byte) []byte {
 	dst = append(dst, endLineDashes...)
 	dst = append(dst, m.TransactionID...)
 	flag := m.Flag
 	if flag == 0 {
 		flag = FlagComplete
 	}
-	return append(dst, flag, '\r', '\n'), nil
+	return append(dst, flag, '\r', '\n')
 }
 
 func (m *Message) appendHeaders(dst []byte, want func(string) bool) []byte {

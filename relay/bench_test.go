@@ -66,3 +66,46 @@ func BenchmarkRelayChat(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRelayLarge relays 64 KiB chunks between two TCP clients, the
+// large-transfer case (the receiver answers every chunk with 200).
+func BenchmarkRelayLarge(b *testing.B) {
+	t := &testing.T{}
+	r := newTestRelay(t, nil)
+	defer r.srv.Close()
+	x, y := dialClient(t, r.tcp, r.uri), dialClient(t, r.tcp, r.uri)
+	x.auth(relayUser, relayPass)
+	y.auth("bob", "secret-bob")
+	body := make([]byte, 64<<10)
+	to := pathTo(x, y)
+	go func() {
+		for m := range y.msgs {
+			if m.IsRequest() {
+				y.conn.Send(m.Response(200, "OK"))
+			}
+		}
+	}()
+	const window = 16
+	id := msrp.NewMessageID()
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	sent, acked := 0, 0
+	for acked < b.N {
+		for sent < b.N && sent-acked < window {
+			m := request("SEND", to, x.uri, "Message-ID", id,
+				"Byte-Range", fmt.Sprintf("%d-%d/*", sent*len(body)+1, (sent+1)*len(body)), "Content-Type", "application/octet-stream")
+			m.Body = body
+			m.Flag = '+'
+			if err := x.conn.Send(m); err != nil {
+				b.Fatal(err)
+			}
+			sent++
+		}
+		select {
+		case <-x.msgs:
+			acked++
+		case <-time.After(10 * time.Second):
+			b.Fatalf("stalled after %d of %d", acked, b.N)
+		}
+	}
+}

@@ -11,7 +11,7 @@ import (
 // chunk does not pin memory.
 const (
 	firstBuffer = 4 << 10
-	maxPooled   = 64 << 10
+	maxPooled   = 128 << 10 // a default 64 KiB piece with its headers
 )
 
 var bufPool = sync.Pool{New: func() any {

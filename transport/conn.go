@@ -41,6 +41,7 @@ type Conn struct {
 	kind   Kind
 	nc     net.Conn        // the socket (a *tls.Conn for TLS)
 	ws     *websocket.Conn // nil for TCP and TLS
+	tcp    *net.TCPConn    // plain TCP only: big chunks go out with writev
 	rd     *msrp.Reader    // nil for WebSocket
 	keeper *keepalive.Keeper
 
@@ -72,6 +73,7 @@ func newConn(cfg *config, kind Kind, nc net.Conn, ws *websocket.Conn) (*Conn, er
 		ws.SetPongHandler(c.onPong)
 	} else {
 		c.rd = msrp.NewReader(nc, cfg.MaxHeader)
+		c.tcp, _ = nc.(*net.TCPConn)
 	}
 	k, err := keepalive.New(&cfg.keepalive, (*keeperLink)(c), cfg.kaLog, &c.counters, cfg.Totals)
 	if err != nil {

@@ -28,20 +28,51 @@ func (c *Conn) Send(m *msrp.Message) error {
 		return c.closedErr(nil)
 	}
 	bp := getBuf()
-	b, err := m.AppendTo((*bp)[:0])
+	var b []byte
+	var err error
+	vectored := len(m.Body) >= writevMin && c.ws == nil && c.tcp != nil
+	if vectored {
+		b, err = m.AppendHead((*bp)[:0])
+	} else {
+		b, err = m.AppendTo((*bp)[:0])
+	}
 	*bp = b
 	if err != nil {
 		putBuf(bp)
 		return err
 	}
 	c.wmu.Lock()
-	err = c.writeLocked(b)
+	if vectored {
+		var tail [80]byte
+		err = c.writeVectored(net.Buffers{b, m.Body, m.AppendTail(tail[:0])})
+	} else {
+		err = c.writeLocked(b)
+	}
 	c.wmu.Unlock()
 	putBuf(bp)
 	if err == nil {
 		c.keeper.Sent()
 	}
 	return err
+}
+
+// writevMin is the body size from which a plain TCP chunk is written with
+// writev (head, body, tail) instead of being copied into one buffer first.
+const writevMin = 8 << 10
+
+// writeVectored writes one chunk in parts with a single writev; c.wmu must
+// be held.
+func (c *Conn) writeVectored(parts net.Buffers) error {
+	if c.closed() {
+		return c.closedErr(nil)
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	_, err := parts.WriteTo(c.tcp)
+	return c.writeDone(n, err)
 }
 
 // writeLocked writes one chunk; c.wmu must be held.
@@ -62,6 +93,11 @@ func (c *Conn) writeLocked(b []byte) error {
 		_ = c.nc.SetWriteDeadline(deadline)
 		_, err = c.nc.Write(b)
 	}
+	return c.writeDone(len(b), err)
+}
+
+// writeDone turns a write error into the connection's close reason.
+func (c *Conn) writeDone(n int, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -70,7 +106,7 @@ func (c *Conn) writeLocked(b []byte) error {
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return c.fail(ReasonSlowConsumer,
-			fmt.Errorf("%d-byte chunk not taken within %v", len(b), c.cfg.WriteTimeout))
+			fmt.Errorf("%d-byte chunk not taken within %v", n, c.cfg.WriteTimeout))
 	}
 	return c.fail(ReasonWriteError, err)
 }
