@@ -49,6 +49,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "max-connections", Category: "Limits", Value: 10000, Usage: "concurrent connections; -1 for no limit"},
 		&cli.BoolFlag{Name: "block-unknown-methods", Category: "Limits", Usage: "answer methods other than SEND, REPORT and AUTH with 501 instead of forwarding them"},
 		&cli.StringFlag{Name: "log-level", Category: "Operation", Value: "info", Usage: "`LEVEL`: error, warn, info, debug or trace (trace logs every chunk's start line and headers)"},
+		&cli.StringFlag{Name: "debug-addr", Category: "Operation", Usage: "serve /debug/pprof/ and /debug/vars (relay counters, goroutines) on `ADDR`, e.g. 127.0.0.1:6060; keep it on loopback"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Category: "Operation", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, how long chunks in flight may finish"},
 	}
 }

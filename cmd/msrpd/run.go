@@ -58,6 +58,15 @@ func run(c *cli.Context) error {
 		return err
 	}
 
+	if a := c.String("debug-addr"); a != "" {
+		dl, err := serveDebug(a, srv, log)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		defer dl.Close()
+	}
+
 	errc := make(chan error, len(ls))
 	for _, l := range ls {
 		l := l
