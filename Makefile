@@ -11,7 +11,7 @@ FUZZ_TARGETS := \
 	./msrp:FuzzParseURI \
 	./relay:FuzzParseDigest
 
-.PHONY: all build run test vet unit fuzz-short fuzz bench clean
+.PHONY: all build run test vet unit fuzz-short fuzz bench soak clean
 
 all: build
 
@@ -42,8 +42,20 @@ fuzz-short:
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=3m
 
+# Ten minutes of mixed load against one msrpd (make test runs one minute).
+soak:
+	MSRPD_SOAK_DURATION=$${MSRPD_SOAK_DURATION:-10m} $(GO) test -count=1 -timeout 0 -run TestSoak -v ./soak/
+
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./... | tee $(BENCHOUT)
 
 clean:
 	rm -rf $(BIN) $(BENCHOUT)
+
+# Side by side with Kamailio (bench/run.sh, then bench/report writes
+# BENCHMARKS.md and bench/results/*.png). Long (about 15 minutes), needs root
+# for apt-get; not part of `make test`.
+.PHONY: bench-relays
+bench-relays:
+	bench/run.sh
+	$(GO) run ./bench/report

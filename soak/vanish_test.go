@@ -1,0 +1,94 @@
+package soak
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
+)
+
+var digestParam = regexp.MustCompile(`(\w+)="?([^",]*)"?`)
+
+func md5hex(s string) string {
+	h := md5.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// vanish is a client that AUTHs, sends one message to peerPath, waits for
+// the relay's 200, and then drops its socket without closing anything.
+// The endpoint package closes politely, so this one is built by hand.
+func vanish(ctx context.Context, relay, peerPath string) error {
+	c, err := transport.Dial(ctx, relay, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	if err != nil {
+		return err
+	}
+	defer c.NetConn().Close() // no close frame, no goodbye
+	hostport := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(relay, "ws://"), "msrp://"), "/")
+	hostport = strings.TrimSuffix(hostport, ";tcp")
+	via := "msrp://" + hostport + ";tcp"
+	if strings.HasPrefix(relay, "ws://") {
+		via = "msrp://" + hostport + ";ws"
+	}
+	self := "msrp://" + msrp.NewTransactionID() + ".invalid:9/" + msrp.NewTransactionID() + ";tcp"
+	req := func(method, to string, hdrs ...string) *msrp.Message {
+		m := &msrp.Message{TransactionID: msrp.NewTransactionID(), Method: method,
+			Headers: []msrp.Header{{Name: "To-Path", Value: to}, {Name: "From-Path", Value: self}}}
+		for i := 0; i+1 < len(hdrs); i += 2 {
+			m.Headers = append(m.Headers, msrp.Header{Name: hdrs[i], Value: hdrs[i+1]})
+		}
+		return m
+	}
+	roundTrip := func(m *msrp.Message) (*msrp.Message, error) {
+		if err := c.Send(m); err != nil {
+			return nil, err
+		}
+		for {
+			f, err := c.Read()
+			if err != nil {
+				return nil, err
+			}
+			if f.Last && !f.Msg.IsRequest() && f.Msg.TransactionID == m.TransactionID {
+				return f.Msg.Clone(), nil
+			}
+		}
+	}
+	ch, err := roundTrip(req("AUTH", via))
+	if err != nil {
+		return err
+	}
+	p := map[string]string{}
+	for _, m := range digestParam.FindAllStringSubmatch(ch.WWWAuthenticate(), -1) {
+		p[m[1]] = m[2]
+	}
+	ha1 := md5hex("alice:" + p["realm"] + ":alicepw")
+	resp := md5hex(ha1 + ":" + p["nonce"] + ":00000001:0a4f113b:auth:" + md5hex("AUTH:"+via))
+	ok, err := roundTrip(req("AUTH", via, "Authorization", fmt.Sprintf(
+		`Digest username="alice", realm="%s", nonce="%s", uri="%s", response="%s", qop=auth, nc=00000001, cnonce="0a4f113b", opaque="%s"`,
+		p["realm"], p["nonce"], via, resp, p["opaque"])))
+	if err != nil {
+		return err
+	}
+	if ok.StatusCode != 200 {
+		return fmt.Errorf("AUTH: %d", ok.StatusCode)
+	}
+	body := []byte("gone in a moment")
+	send := req("SEND", ok.Header("Use-Path")+" "+peerPath, "Message-ID", msrp.NewMessageID(),
+		"Byte-Range", fmt.Sprintf("1-%d/%d", len(body), len(body)), "Content-Type", "text/plain")
+	send.Body = body
+	r, err := roundTrip(send)
+	if err != nil {
+		return err
+	}
+	if r.StatusCode != 200 {
+		return fmt.Errorf("SEND: %d", r.StatusCode)
+	}
+	time.Sleep(10 * time.Millisecond)
+	return nil
+}
