@@ -9,7 +9,8 @@ FUZZ_TARGETS := \
 	./msrp:FuzzReader \
 	./msrp:FuzzParse \
 	./msrp:FuzzParseURI \
-	./relay:FuzzParseDigest
+	./relay:FuzzParseDigest \
+	./relay:FuzzRelayRequest
 
 .PHONY: all build run test vet unit fuzz-short fuzz bench soak clean
 
@@ -30,7 +31,7 @@ vet:
 unit:
 	$(GO) test -race -timeout 300s ./...
 	# Memory bounds mean nothing under -race: check them in a plain build.
-	$(GO) test -count=1 -run 'TestLargeTransferRechunked' ./relay/
+	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$' ./relay/
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \

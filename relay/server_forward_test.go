@@ -3,9 +3,9 @@ package relay
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"hash"
 	"runtime"
-	"fmt"
 	"strings"
 	"testing"
 	"time"

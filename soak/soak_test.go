@@ -42,8 +42,8 @@ func soakDuration(t *testing.T) time.Duration {
 // tally counts what the load did, to prove nothing was lost.
 type tally struct {
 	sent, received, corrupted, sendErrors atomic.Int64
-	filesSent, filesOK, churned          atomic.Int64
-	churnSent, churnReceived             atomic.Int64
+	filesSent, filesOK, churned           atomic.Int64
+	churnSent, churnReceived              atomic.Int64
 }
 
 func TestSoak(t *testing.T) {
