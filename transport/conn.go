@@ -67,6 +67,7 @@ type Conn struct {
 
 func newConn(cfg *config, kind Kind, nc net.Conn, ws *websocket.Conn) (*Conn, error) {
 	c := &Conn{cfg: cfg, kind: kind, nc: nc, ws: ws, done: make(chan struct{})}
+	tuneSocket(nc)
 	if ws != nil {
 		ws.SetReadLimit(cfg.readLimit)
 		ws.SetPingHandler(c.onPing)

@@ -60,8 +60,9 @@ func (c *Conn) Send(m *msrp.Message) error {
 // writev (head, body, tail) instead of being copied into one buffer first.
 const writevMin = 8 << 10
 
-// writeVectored writes one chunk in parts with a single writev; c.wmu must
-// be held.
+// writeVectored writes one chunk in parts with writev; c.wmu must be
+// held. Like writeStream it gives up only when the peer takes nothing for
+// WriteTimeout.
 func (c *Conn) writeVectored(parts net.Buffers) error {
 	if c.closed() {
 		return c.closedErr(nil)
@@ -70,9 +71,43 @@ func (c *Conn) writeVectored(parts net.Buffers) error {
 	for _, p := range parts {
 		n += len(p)
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-	_, err := parts.WriteTo(c.tcp)
-	return c.writeDone(n, err)
+	for {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+		// WriteTo consumes what it wrote from parts, so a retry resumes.
+		wrote, err := parts.WriteTo(c.tcp)
+		if err == nil || wrote == 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return c.writeDone(n, err)
+		}
+	}
+}
+
+// tlsSlice bounds one TLS write: a timed-out tls.Conn cannot resume, so
+// progress is measured slice by slice instead.
+const tlsSlice = 16 << 10
+
+// writeStream writes one chunk to a TCP or TLS stream. The deadline
+// bounds a stall, not the whole chunk: a peer that keeps reading, however
+// slowly, is throttled rather than dropped, and one that takes nothing
+// for WriteTimeout is a slow consumer.
+func (c *Conn) writeStream(b []byte) error {
+	total := len(b)
+	for len(b) > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+		part := b
+		if c.tcp == nil && len(part) > tlsSlice {
+			part = part[:tlsSlice]
+		}
+		wrote, err := c.nc.Write(part)
+		b = b[wrote:]
+		if err == nil {
+			continue
+		}
+		if c.tcp != nil && wrote > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			continue // plain TCP resumes after a timeout that made progress
+		}
+		return c.writeDone(total, err)
+	}
+	return nil
 }
 
 // writeLocked writes one chunk; c.wmu must be held.
@@ -80,20 +115,17 @@ func (c *Conn) writeLocked(b []byte) error {
 	if c.closed() {
 		return c.closedErr(nil)
 	}
-	deadline := time.Now().Add(c.cfg.WriteTimeout)
-	var err error
-	if c.ws != nil {
-		typ := websocket.BinaryMessage
-		if utf8.Valid(b) {
-			typ = websocket.TextMessage
-		}
-		_ = c.ws.SetWriteDeadline(deadline)
-		err = c.ws.WriteMessage(typ, b)
-	} else {
-		_ = c.nc.SetWriteDeadline(deadline)
-		_, err = c.nc.Write(b)
+	if c.ws == nil {
+		return c.writeStream(b)
 	}
-	return c.writeDone(len(b), err)
+	typ := websocket.BinaryMessage
+	if utf8.Valid(b) {
+		typ = websocket.TextMessage
+	}
+	// gorilla writes one frame per message and cannot resume it, so on
+	// WebSocket the deadline bounds the whole chunk.
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	return c.writeDone(len(b), c.ws.WriteMessage(typ, b))
 }
 
 // writeDone turns a write error into the connection's close reason.

@@ -19,6 +19,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -111,20 +112,21 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
-		s, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+		p.mu.Lock()
+		n := p.bufSize
+		p.mu.Unlock()
+		d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) { tuneUpstream(int(fd), n) })
+		}}
+		s, err := d.Dial("tcp", p.target)
 		if err != nil {
 			_ = c.Close()
 			continue
 		}
 		l := &link{client: c.(*net.TCPConn), server: s.(*net.TCPConn), done: make(chan struct{})}
-		p.mu.Lock()
-		n := p.bufSize
-		p.mu.Unlock()
 		if n > 0 {
-			for _, tc := range []*net.TCPConn{l.client, l.server} {
-				_ = tc.SetReadBuffer(n)
-				_ = tc.SetWriteBuffer(n)
-			}
+			_ = l.client.SetReadBuffer(n)
+			_ = l.client.SetWriteBuffer(n)
 		}
 		p.mu.Lock()
 		if p.closed {
@@ -161,7 +163,14 @@ func (p *Proxy) pump(l *link, dir int, src, dst *net.TCPConn) {
 				return
 			}
 		}
-		n, err := src.Read(buf)
+		// A throttled direction reads no more than it passes on in one
+		// step, like a steady slow reader, rather than swallowing 32 KiB
+		// and going quiet while it trickles them out.
+		size := len(buf)
+		if st.rate > 0 {
+			size = max(1, min(size, st.rate/20))
+		}
+		n, err := src.Read(buf[:size])
 		if n > 0 {
 			// The fault may have changed while Read waited, so it is
 			// applied to the bytes read, not to the Read.
@@ -311,4 +320,21 @@ func (p *Proxy) Close() error {
 		err = nil
 	}
 	return err
+}
+
+// internetMSS is the segment size of the proxy's connection to its target.
+// Loopback's 64 KiB segments make a slow reader's window reopen only after
+// 64 KiB were read, seconds at a low rate; on a real path it reopens every
+// 1.4 KB, and senders see steady progress.
+const internetMSS = 1400
+
+// tuneUpstream sets the segment size, and the buffer sizes when bufSize >
+// 0, of the socket to the target before it connects (so the window scale
+// is negotiated for them).
+func tuneUpstream(fd, bufSize int) {
+	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, internetMSS)
+	if bufSize > 0 {
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, bufSize)
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, bufSize)
+	}
 }
