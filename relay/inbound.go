@@ -70,7 +70,6 @@ func (p *peer) handleFrame(f transport.Frame) {
 		p.cur = nil
 		in.finish()
 		p.busy.Store(false)
-		p.maybeDrain()
 	}
 }
 
@@ -78,6 +77,12 @@ func (p *peer) begin(m *msrp.Message) *inbound {
 	in := &inbound{p: p, msg: m, br: msrp.ByteRange{Start: 1, End: msrp.Unknown, Total: msrp.Unknown}}
 	if br, ok, err := m.ByteRange(); ok && err == nil {
 		in.br, in.hasBR = br, true
+	}
+	if p.srv.shutting.Load() && m.Method != msrp.MethodREPORT {
+		// Shutdown waits for chunks in flight; new ones are refused
+		// explicitly. REPORTs still pass: they end transactions.
+		in.dec = refuse(481, "relay shutting down")
+		return in
 	}
 	in.dec = p.decide(m)
 	return in
@@ -88,9 +93,10 @@ func (in *inbound) piece(body []byte, last bool, flag byte) {
 	cfg := &in.p.srv.cfg
 	off := in.seen
 	in.seen += int64(len(body))
-	if in.dec.code != 0 || in.dec.dropped || in.dec.route == nil {
+	if in.dec.code != 0 || in.dec.dropped {
 		return
 	}
+	// Limits come first, also for requests the relay answers itself.
 	switch {
 	case in.seen > int64(cfg.MaxChunk):
 		in.abort(413, "chunk exceeds "+strconv.Itoa(cfg.MaxChunk)+" bytes")
@@ -98,6 +104,8 @@ func (in *inbound) piece(body []byte, last bool, flag byte) {
 	case in.msg.Method != msrp.MethodSEND && in.seen > maxNonSendBody:
 		in.abort(413, "non-SEND body exceeds 10240 bytes")
 		return
+	case in.dec.route == nil:
+		return // handled here once the chunk is in
 	case in.msg.Method != msrp.MethodSEND && !last:
 		// Non-SEND bodies are not interruptible (RFC 4975 section 7.1):
 		// gather them (at most 10240 bytes) and forward them whole.

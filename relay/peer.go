@@ -56,6 +56,13 @@ func (p *peer) serve() {
 	for {
 		f, err := p.conn.Read()
 		if err != nil {
+			if in := p.cur; in != nil {
+				// The sender went away mid-chunk: whatever of it went
+				// ahead is closed at the next hop with an abort flag.
+				p.cur = nil
+				in.abort(408, "sender lost mid-chunk")
+				p.busy.Store(false)
+			}
 			return
 		}
 		p.handleFrame(f)

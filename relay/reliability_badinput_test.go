@@ -85,12 +85,12 @@ var badCases = map[string]badCase{
 	// WebSocket message is a whole chunk, so it lacks its end-line: 400.
 	// The relay streams: the body's first bytes were forwarded already,
 	// so the receiver must then get a '#' chunk.
-	"end-line-wrong-tid.msrp": {tcp: midBodyFIN, ws: badWant{code: 400}, bug: "F5"},
-	"end-line-bad-flag.msrp":  {tcp: midBodyFIN, ws: badWant{code: 400}, bug: "F5"},
-	"body-no-end-line.msrp":   {tcp: midBodyFIN, ws: badWant{code: 400}, bug: "F5"},
+	"end-line-wrong-tid.msrp": {tcp: midBodyFIN, ws: badWant{code: 400}},
+	"end-line-bad-flag.msrp":  {tcp: midBodyFIN, ws: badWant{code: 400}},
+	"body-no-end-line.msrp":   {tcp: midBodyFIN, ws: badWant{code: 400}},
 	// Non-SEND bodies are limited to 10240 octets (RFC 4975 section 7.1).
 	"non-send-body-over-10240.msrp": {tcp: badWant{code: 413}, ws: badWant{code: 413}},
-	"auth-body-over-10240.msrp":     {tcp: badWant{code: 413}, ws: badWant{code: 413}, bug: "F4"},
+	"auth-body-over-10240.msrp":     {tcp: badWant{code: 413}, ws: badWant{code: 413}},
 	// Config.MaxChunk is 64 KiB in this test.
 	// On TCP the first 64 KiB were forwarded before the limit was hit.
 	"send-body-over-maxchunk.msrp": {tcp: badWant{code: 413, forwarded: true, aborted: true}, ws: badWant{code: 413}},

@@ -193,16 +193,13 @@ func (s *Server) forget(p *peer) {
 	}
 }
 
-// maybeDrain closes a connection between chunks once shutdown has begun.
-func (p *peer) maybeDrain() {
-	if p.srv.shutting.Load() {
-		p.close(transport.ReasonShutdown, "relay shutting down")
-	}
-}
-
-// Shutdown stops accepting connections, closes idle ones, lets chunks in
-// flight finish, and closes the rest when ctx ends. It is safe to call
-// more than once.
+// Shutdown stops the relay without losing a chunk it accepted: it stops
+// accepting connections, refuses new requests (481, REPORTs still pass),
+// waits until every chunk being read is finished and every forwarded
+// chunk is answered, sends failure REPORTs for what is still unanswered
+// when ctx ends, and then closes every connection (WebSocket with close
+// code 1001, TCP with a FIN after the last bytes). It is safe to call more
+// than once.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutting.Store(true)
@@ -212,14 +209,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for hs := range s.https {
 		hs.Close() // hijacked WebSocket connections are ours to close
 	}
-	var busy []*peer
-	for p := range s.peers {
-		busy = append(busy, p)
-	}
 	s.mu.Unlock()
-	s.log.Infof("shutting down: %d connections", len(busy))
-	for _, p := range busy {
-		p.drain()
+	s.log.Infof("shutting down: %d connections", len(s.snapshot()))
+
+	err := s.waitQuiet(ctx)
+	// Whatever is still unanswered fails now, while its senders are still
+	// connected to hear about it.
+	for _, p := range s.snapshot() {
+		p.failPending("relay shutting down")
+	}
+	for _, p := range s.snapshot() {
+		p.close(transport.ReasonShutdown, "relay shutting down")
 	}
 	done := make(chan struct{})
 	go func() {
@@ -228,12 +228,49 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		s.closeAll()
 		<-done
-		return ctx.Err()
+		if err == nil {
+			err = ctx.Err()
+		}
 	}
+	return err
+}
+
+// quietPoll is how often Shutdown looks whether chunks are still moving.
+const quietPoll = 10 * time.Millisecond
+
+// waitQuiet waits until no connection is in the middle of a chunk and no
+// forwarded chunk awaits its response, or until ctx ends.
+func (s *Server) waitQuiet(ctx context.Context) error {
+	for {
+		quiet := true
+		for _, p := range s.snapshot() {
+			if p.busy.Load() || p.pendingCount() > 0 {
+				quiet = false
+				break
+			}
+		}
+		if quiet {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(quietPoll):
+		}
+	}
+}
+
+func (s *Server) snapshot() []*peer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	peers := make([]*peer, 0, len(s.peers))
+	for p := range s.peers {
+		peers = append(peers, p)
+	}
+	return peers
 }
 
 // Close stops the server at once: listeners and connections are closed
@@ -254,22 +291,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) closeAll() {
-	s.mu.Lock()
-	peers := make([]*peer, 0, len(s.peers))
-	for p := range s.peers {
-		peers = append(peers, p)
-	}
-	s.mu.Unlock()
-	for _, p := range peers {
-		p.close(transport.ReasonShutdown, "relay shutting down")
-	}
-}
-
-// drain asks a connection to close once no chunk is half read. The read
-// loop checks between chunks (maybeDrain); a connection waiting for its
-// next chunk is closed now.
-func (p *peer) drain() {
-	if !p.busy.Load() {
+	for _, p := range s.snapshot() {
 		p.close(transport.ReasonShutdown, "relay shutting down")
 	}
 }

@@ -158,3 +158,25 @@ func (p *peer) handleResponse(m *msrp.Message) {
 		}
 	}
 }
+
+func (p *peer) pendingCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pending)
+}
+
+// failPending fails every transaction still waiting on this connection.
+func (p *peer) failPending(comment string) {
+	p.mu.Lock()
+	pending := p.pending
+	p.pending = map[string]*txn{}
+	for _, t := range pending {
+		if t.timer != nil {
+			t.timer.Stop()
+		}
+	}
+	p.mu.Unlock()
+	for _, t := range pending {
+		t.fail(408, comment)
+	}
+}

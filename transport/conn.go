@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/tls"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -145,7 +146,31 @@ func (c *Conn) Close(reason CloseReason, detail string) error {
 			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait))
 		}
 	}
+	if reason == ReasonShutdown {
+		// Let the last chunks and REPORTs reach the peer: a close with
+		// unread input left would reset the connection and throw away
+		// what is still queued to it. Half-close, and close a moment later.
+		if c.ws == nil {
+			closeWrite(c.nc)
+		}
+		time.AfterFunc(shutdownLinger, func() { _ = c.nc.Close() })
+		return nil
+	}
 	return c.nc.Close()
+}
+
+// shutdownLinger is how long a connection closed for shutdown keeps its
+// socket after the half-close, for queued bytes to drain.
+const shutdownLinger = 300 * time.Millisecond
+
+// closeWrite sends FIN (and TLS close_notify) after what is queued.
+func closeWrite(nc net.Conn) {
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		_ = c.CloseWrite()
+	case *tls.Conn:
+		_ = c.CloseWrite()
+	}
 }
 
 func closeCode(r CloseReason) (int, bool) {
