@@ -297,11 +297,11 @@ func TestReliabilitySlowConsumer(t *testing.T) {
 // buffer that the kernel grows to megabytes close it instead.
 func TestReliabilitySlowConsumerOutlivesWriteTimeout(t *testing.T) {
 	checkGoroutines(t)
-	r := newTestRelay(t, func(c *Config) { c.Transport.WriteTimeout = time.Second })
+	r := newTestRelay(t, func(c *Config) { c.Transport.WriteTimeout = 2 * time.Second })
 	// The reader's socket has a 16 KiB receive buffer. A TCP receiver
 	// reopens a closed window only once half its buffer is free, so the
-	// sender sees no progress for bufsize/2/rate: 0.8 s here, under the
-	// 1 s WriteTimeout. With the kernel's autotuned megabytes that is
+	// sender sees no progress for bufsize/2/rate: 0.8 s here, well under
+	// the 2 s WriteTimeout. With the kernel's autotuned megabytes that is
 	// minutes, and no sender can tell such a reader from a dead one.
 	px := newFaultProxy(t, r.tcp, 16<<10)
 	px.Throttle(faultproxy.Down, 10<<10)
@@ -310,17 +310,17 @@ func TestReliabilitySlowConsumerOutlivesWriteTimeout(t *testing.T) {
 	b.auth("bob", "secret-bob")
 	recv := startReceiver(b)
 	load := startLoad(a, pathTo(a, b), 2<<10, 0)
-	time.Sleep(3 * time.Second)
+	time.Sleep(4 * time.Second)
 	got := recv.bytes.Load()
 	load.signal()
 	px.Throttle(faultproxy.Down, 0)
 	load.halt()
-	t.Logf("receiver took %d KiB in 3 s; sender pushed %d KiB", got>>10, load.sentB.Load()>>10)
+	t.Logf("receiver took %d KiB in 4 s; sender pushed %d KiB", got>>10, load.sentB.Load()>>10)
 	if got < 10<<10 {
-		t.Errorf("receiver got %d bytes in 3 s at 10 KB/s", got)
+		t.Errorf("receiver got %d bytes in 4 s at 10 KB/s", got)
 	}
 	if log := r.logBuf.String(); strings.Contains(log, "slow-consumer") {
-		t.Errorf("a receiver reading steadily at 10 KB/s was closed as a slow consumer with WriteTimeout 1s:\n%s",
+		t.Errorf("a receiver reading steadily at 10 KB/s was closed as a slow consumer with WriteTimeout 2s:\n%s",
 			grepLines(log, "slow-consumer"))
 	}
 }
