@@ -136,20 +136,37 @@ func TestKeeperProbesByLink(t *testing.T) {
 func TestKeeperTrafficMeansNoProbe(t *testing.T) {
 	for _, dir := range []string{"received", "sent"} {
 		t.Run(dir, func(t *testing.T) {
-			f := newFakeLink()
-			f.canPing = true
-			const interval = 80 * time.Millisecond // scheduling slack under -race
-			k, _ := startKeeper(t, Config{Interval: interval, Timeout: tTimeout}, f)
-			for end := time.Now().Add(10 * interval); time.Now().Before(end); {
-				if dir == "received" {
-					k.Received()
-				} else {
-					k.Sent()
+			const interval = 80 * time.Millisecond
+			// A loaded machine may stretch a sleep past the interval; then
+			// a probe is right and the round proves nothing, so it is run
+			// again (at most 3 times).
+			for round := 1; ; round++ {
+				f := newFakeLink()
+				f.canPing = true
+				k, _ := startKeeper(t, Config{Interval: interval, Timeout: tTimeout}, f)
+				var maxGap time.Duration
+				last := time.Now()
+				for end := last.Add(10 * interval); time.Now().Before(end); {
+					if dir == "received" {
+						k.Received()
+					} else {
+						k.Sent()
+					}
+					now := time.Now()
+					maxGap = max(maxGap, now.Sub(last))
+					last = now
+					time.Sleep(interval / 2)
 				}
-				time.Sleep(interval / 2)
-			}
-			if p, s := f.counts(); p+s != 0 {
-				t.Fatalf("%d pings, %d sends on a busy link, want none", p, s)
+				k.Stop()
+				p, s := f.counts()
+				if maxGap >= interval*9/10 && round < 3 {
+					t.Logf("round %d: traffic paused for %v (interval %v); again", round, maxGap, interval)
+					continue
+				}
+				if p+s != 0 {
+					t.Fatalf("%d pings, %d sends on a busy link (longest pause %v, interval %v), want none", p, s, maxGap, interval)
+				}
+				return
 			}
 		})
 	}
