@@ -32,13 +32,28 @@ var (
 	debugRe  = regexp.MustCompile(`debug endpoints on http://([0-9.:]+)/`)
 )
 
-func startDaemon(t *testing.T, args ...string) *daemon {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "msrpd")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/msrpd").CombinedOutput(); err != nil {
-		t.Fatalf("build msrpd: %v\n%s", err, out)
+// msrpdBinary builds msrpd once per test binary.
+var msrpdBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "msrpd-soak")
+	if err != nil {
+		return "", err
 	}
-	args = append([]string{"--tcp", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0"}, args...)
+	bin := filepath.Join(dir, "msrpd")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/msrpd").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build msrpd: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// startDaemon runs msrpd with a TCP and a WebSocket listener on
+// 127.0.0.1 (port 0 picks free ones) and a debug listener.
+func startDaemon(t *testing.T, tcp, ws string, args ...string) *daemon {
+	t.Helper()
+	bin, err := msrpdBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args = append([]string{"--tcp", tcp, "--ws", ws, "--debug-addr", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

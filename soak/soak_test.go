@@ -54,7 +54,7 @@ func TestSoak(t *testing.T) {
 	warmup := min(time.Minute, total/3)
 	interval := min(10*time.Second, total/12)
 
-	d := startDaemon(t, "--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "soak",
+	d := startDaemon(t, "127.0.0.1:0", "127.0.0.1:0", "--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "soak",
 		"--ping-interval", "1s", "--pong-timeout", "1s")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
