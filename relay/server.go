@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"strings"
@@ -119,7 +120,10 @@ func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
 		l.Close()
 		return ErrServerClosed
 	}
-	hs := &http.Server{Handler: s.WebSocketHandler(), ReadHeaderTimeout: 10 * time.Second}
+	// A WebSocket handshake is a small GET: bound its header and the time
+	// it may take, so half-sent handshakes cannot pile up.
+	hs := &http.Server{Handler: s.WebSocketHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
+		ErrorLog: stdlog.New(logWriter{s.log}, "", 0)}
 	s.mu.Lock()
 	s.https[hs] = struct{}{}
 	s.mu.Unlock()
@@ -324,4 +328,13 @@ func (h headView) String() string {
 		fmt.Fprintf(&b, "(%d body bytes)", len(m.Body))
 	}
 	return b.String()
+}
+
+// logWriter hands net/http's error lines (bad handshakes, TLS errors) to
+// the relay's logger instead of the process's stderr.
+type logWriter struct{ log logging.LeveledLogger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.Debugf("http: %s", strings.TrimSpace(string(p)))
+	return len(p), nil
 }
