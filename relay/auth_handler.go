@@ -74,7 +74,9 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 		}
 		sess.refresh(until)
 	} else {
-		sess = &session{owner: p, user: res.user, back: from, expires: until}
+		// Copies, so the session does not pin the whole AUTH request.
+		back, _ := msrp.ParsePath(strings.Clone(m.Header(msrp.HeaderFromPath)))
+		sess = &session{owner: p, user: strings.Clone(res.user), back: back, expires: until}
 		sess.id = msrp.NewSessionID()
 		sess.uri = s.id.sessionURI(sess.id)
 		if !p.addSession(sess) {

@@ -81,6 +81,10 @@ func (p *peer) probationOver() {
 // succeeded records that a request from this connection was accepted.
 func (p *peer) succeeded() {
 	p.mu.Lock()
+	if !p.proven && p.probation != nil {
+		p.probation.Stop() // and let the timer go
+		p.probation = nil
+	}
 	p.proven = true
 	p.mu.Unlock()
 }
