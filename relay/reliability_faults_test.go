@@ -233,7 +233,7 @@ func TestReliabilitySlowConsumer(t *testing.T) {
 		return pairRate(t, c, d, time.Second)
 	}
 	loaded := loadedPair()
-	if loaded/unloaded < 0.5 {
+	if loaded/unloaded < 0.6 {
 		// One retry: other processes share the two cores.
 		t.Logf("fast pair beside the slow one: %.1f MB/s on the first try", loaded/1e6)
 		loaded = max(loaded, loadedPair())
@@ -248,8 +248,16 @@ func TestReliabilitySlowConsumer(t *testing.T) {
 	t.Logf("fast pair: %.1f MB/s unloaded, %.1f MB/s beside the slow pair (ratio %.2f)", unloaded/1e6, loaded/1e6, ratio)
 	t.Logf("slow pair: sender pushed %d KiB in %v, %d KiB in the last second; receiver got %d KiB",
 		s2>>10, blast.Round(time.Millisecond), (s2-s1)>>10, slowRecv.bytes.Load()>>10)
-	if ratio < 0.5 {
-		t.Errorf("fast pair throughput fell to %.0f%% beside a slow consumer, want at least 50%%", ratio*100)
+	// The race detector slows every goroutine several times over, so the
+	// two pairs compete for CPU, not for the relay: the 50% bound is
+	// checked in the plain build (make test runs this test without -race
+	// too), under -race only a collapse is.
+	want := 0.5
+	if raceEnabled {
+		want = 0.25
+	}
+	if ratio < want {
+		t.Errorf("fast pair throughput fell to %.0f%% beside a slow consumer, want at least %.0f%%", ratio*100, want*100)
 	}
 	// Throttled: in the last second the sender moves at the consumer's
 	// pace (plus socket buffer slack), nowhere near loopback speed.
