@@ -54,7 +54,7 @@ clean:
 	rm -rf $(BIN) $(BENCHOUT)
 
 # Side by side with Kamailio (bench/run.sh, then bench/report writes
-# BENCHMARKS.md and bench/results/*.png). Long (about 15 minutes), needs root
+# BENCHMARKS.md and bench/results/*.png). Long (about 13 minutes), needs root
 # for apt-get; not part of `make test`.
 .PHONY: bench-relays
 bench-relays:
