@@ -32,6 +32,9 @@ type peer struct {
 	// busy mirrors cur != nil for Shutdown, which runs elsewhere.
 	cur  *inbound
 	busy atomic.Bool
+	// paths caches the parsed paths of this connection's requests
+	// (reader goroutine only).
+	paths pathCache
 }
 
 func newPeer(s *Server, c *transport.Conn, outbound bool) *peer {
