@@ -57,6 +57,7 @@ func (in *inbound) send(body []byte, off int64, last bool, flag byte) bool {
 				break
 			}
 		}
+		in.p.hold(r.dest)
 		if err = r.dest.send(nm); !errors.Is(err, msrp.ErrEndLineInBody) {
 			break
 		}

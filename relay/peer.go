@@ -35,6 +35,9 @@ type peer struct {
 	// paths caches the parsed paths of this connection's requests
 	// (reader goroutine only).
 	paths pathCache
+	// holds are the connections this reader holds (transport.Conn.Hold)
+	// until it next waits for input (reader goroutine only).
+	holds []*peer
 }
 
 func newPeer(s *Server, c *transport.Conn, outbound bool) *peer {
@@ -56,6 +59,8 @@ func (p *peer) serve() {
 		p.probation = time.AfterFunc(p.srv.cfg.Probation, p.probationOver)
 	}
 	defer p.cleanup()
+	defer p.releaseHolds()
+	p.conn.SetBeforeRead(p.releaseHolds)
 	for {
 		f, err := p.conn.Read()
 		if err != nil {
@@ -103,6 +108,31 @@ func (p *peer) send(m *msrp.Message) error {
 	return p.conn.Send(m)
 }
 
+// hold holds d's connection until this reader next waits for input, so
+// what the reader sends d while working through a burst of chunks goes
+// out in one write. Reader goroutine only.
+func (p *peer) hold(d *peer) {
+	for _, h := range p.holds {
+		if h == d {
+			return
+		}
+	}
+	if d.conn.Hold() {
+		p.holds = append(p.holds, d)
+	}
+}
+
+// releaseHolds writes what was queued on the held connections.
+func (p *peer) releaseHolds() {
+	for i, d := range p.holds {
+		if err := d.conn.Release(); err != nil {
+			p.srv.log.Debugf("%s: queued chunks to %s: %v", p.addr, d.addr, err)
+		}
+		p.holds[i] = nil
+	}
+	p.holds = p.holds[:0]
+}
+
 // respond answers request m with code, unless the request is one that is
 // never answered (REPORT; SEND with Failure-Report "no", or "partial" and
 // code 200).
@@ -113,6 +143,7 @@ func (p *peer) respond(m *msrp.Message, code int, comment string) {
 	if comment == "" {
 		comment = msrp.StatusText(code)
 	}
+	p.hold(p) // respond runs on p's reader goroutine
 	if err := p.send(m.Response(code, comment)); err != nil {
 		p.srv.log.Debugf("%s: response %d to %s: %v", p.addr, code, m.TransactionID, err)
 	}

@@ -153,6 +153,7 @@ func (p *peer) handleResponse(m *msrp.Message) {
 		back.TransactionID = t.srcTID
 		back.SetHeader(msrp.HeaderToPath, strings.Join(to, " "))
 		back.SetHeader(msrp.HeaderFromPath, from)
+		p.hold(t.src) // on p's reader goroutine
 		if err := t.src.send(back); err != nil {
 			p.srv.log.Debugf("%s: response for %s discarded, previous hop gone: %v", p.addr, t.srcTID, err)
 		}

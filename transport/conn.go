@@ -55,7 +55,11 @@ type Conn struct {
 	wsBuf  *[]byte // WebSocket message lent to the caller until next Read
 	wsBody []byte  // the part of cur's body not yet delivered
 
-	wmu sync.Mutex // the write path: one whole chunk at a time
+	wmu  sync.Mutex // the write path: one whole chunk at a time
+	held int        // guarded by wmu: Holds not yet released
+	out  []byte     // guarded by wmu: chunks queued while held
+
+	beforeRead func() // reader goroutine only, see SetBeforeRead
 
 	peerURI  atomic.Pointer[string]
 	localURI atomic.Pointer[string]
@@ -74,7 +78,7 @@ func newConn(cfg *config, kind Kind, nc net.Conn, ws *websocket.Conn) (*Conn, er
 		ws.SetPingHandler(c.onPing)
 		ws.SetPongHandler(c.onPong)
 	} else {
-		c.rd = msrp.NewReader(nc, cfg.MaxHeader)
+		c.rd = msrp.NewReader(hookReader{c: c, r: nc}, cfg.MaxHeader)
 		c.tcp, _ = nc.(*net.TCPConn)
 	}
 	k, err := keepalive.New(&cfg.keepalive, (*keeperLink)(c), cfg.kaLog, &c.counters, cfg.Totals)

@@ -89,6 +89,9 @@ func (c *Conn) readWS() (Frame, error) {
 	}
 	c.releaseBuf()
 	for {
+		if f := c.beforeRead; f != nil {
+			f()
+		}
 		_, r, err := c.ws.NextReader()
 		if err != nil {
 			return Frame{}, c.readFailed(err)

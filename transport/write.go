@@ -27,10 +27,15 @@ func (c *Conn) Send(m *msrp.Message) error {
 	if c.closed() {
 		return c.closedErr(nil)
 	}
+	vectored := len(m.Body) >= writevMin && c.ws == nil && c.tcp != nil
+	if !vectored && c.ws == nil {
+		if queued, err := c.queue(m); queued || err != nil {
+			return err
+		}
+	}
 	bp := getBuf()
 	var b []byte
 	var err error
-	vectored := len(m.Body) >= writevMin && c.ws == nil && c.tcp != nil
 	if vectored {
 		b, err = m.AppendHead((*bp)[:0])
 	} else {
@@ -42,10 +47,16 @@ func (c *Conn) Send(m *msrp.Message) error {
 		return err
 	}
 	c.wmu.Lock()
-	if vectored {
+	if len(c.out) > 0 {
+		// Queued chunks go first; order on the wire is order of Send.
+		err = c.flushLocked()
+	}
+	switch {
+	case err != nil:
+	case vectored:
 		var tail [80]byte
 		err = c.writeVectored(net.Buffers{b, m.Body, m.AppendTail(tail[:0])})
-	} else {
+	default:
 		err = c.writeLocked(b)
 	}
 	c.wmu.Unlock()
@@ -54,6 +65,29 @@ func (c *Conn) Send(m *msrp.Message) error {
 		c.keeper.Sent()
 	}
 	return err
+}
+
+// queue appends m to the queue of a held connection; it reports false,
+// and queues nothing, when the connection is not held.
+func (c *Conn) queue(m *msrp.Message) (bool, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.held == 0 {
+		return false, nil
+	}
+	if c.closed() {
+		return true, c.closedErr(nil)
+	}
+	out, err := m.AppendTo(c.out)
+	if err != nil {
+		return true, err
+	}
+	c.out = out
+	c.keeper.Sent()
+	if len(c.out) >= holdLimit {
+		return true, c.flushLocked()
+	}
+	return true, nil
 }
 
 // writevMin is the body size from which a plain TCP chunk is written with
@@ -164,6 +198,9 @@ func (l *keeperLink) SendProbe(m *msrp.Message) error {
 		return errBusy
 	}
 	defer c.wmu.Unlock()
+	if c.held > 0 || len(c.out) > 0 {
+		return errBusy // chunks are queued: the link is not idle
+	}
 	var buf [512]byte
 	b, err := m.AppendTo(buf[:0])
 	if err != nil {

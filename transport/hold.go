@@ -1,0 +1,77 @@
+package transport
+
+import "io"
+
+// Write batching. A relay reads a burst of chunks from one connection and
+// answers or forwards each; written one by one, that is a system call per
+// chunk on every side, the largest share of the relay's CPU. Instead the
+// reader goroutine may Hold the connections it writes to: chunks sent to a
+// held TCP or TLS connection are queued, and Release writes them in one
+// call. The reader releases its holds just before it waits for network
+// input (SetBeforeRead), so nothing waits on a hold longer than it takes
+// to handle what was already received.
+
+// holdLimit bounds the bytes queued on a held connection; past it Send
+// writes through, so a hold never grows memory without bound.
+const holdLimit = 64 << 10
+
+// Hold makes Send queue chunks for this connection until the matching
+// Release. Holds nest (several readers may hold one connection); the last
+// Release writes the queue. WebSocket connections are never held: gorilla
+// writes each message itself. Hold reports whether it took a hold, which
+// must then be released.
+func (c *Conn) Hold() bool {
+	if c.ws != nil {
+		return false
+	}
+	c.wmu.Lock()
+	c.held++
+	c.wmu.Unlock()
+	return true
+}
+
+// Release ends one Hold; the last one writes what was queued. A write
+// error closes the connection, as Send's would.
+func (c *Conn) Release() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.held--
+	if c.held > 0 || len(c.out) == 0 {
+		return nil
+	}
+	return c.flushLocked()
+}
+
+// flushLocked writes the queued chunks; c.wmu must be held.
+func (c *Conn) flushLocked() error {
+	if c.closed() {
+		c.out = c.out[:0]
+		return c.closedErr(nil)
+	}
+	err := c.writeStream(c.out)
+	if cap(c.out) > 4*holdLimit {
+		c.out = nil // a burst of large chunks: do not keep the buffer
+	} else {
+		c.out = c.out[:0]
+	}
+	return err
+}
+
+// SetBeforeRead sets a function the reader calls just before it waits for
+// network input: the place to Release holds. Reader goroutine only; on
+// WebSocket it runs before each message.
+func (c *Conn) SetBeforeRead(f func()) { c.beforeRead = f }
+
+// hookReader calls the Conn's beforeRead ahead of every network read of a
+// stream connection.
+type hookReader struct {
+	c *Conn
+	r io.Reader
+}
+
+func (h hookReader) Read(p []byte) (int, error) {
+	if f := h.c.beforeRead; f != nil {
+		f()
+	}
+	return h.r.Read(p)
+}
