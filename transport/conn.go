@@ -42,7 +42,8 @@ type Conn struct {
 	kind   Kind
 	nc     net.Conn        // the socket (a *tls.Conn for TLS)
 	ws     *websocket.Conn // nil for TCP and TLS
-	tcp    *net.TCPConn    // plain TCP only: big chunks go out with writev
+	tcp    *net.TCPConn    // the socket when it is plain TCP: writes resume, big chunks go by writev
+	client bool            // we dialled it: WebSocket frames we send are masked
 	rd     *msrp.Reader    // nil for WebSocket
 	keeper *keepalive.Keeper
 
@@ -73,13 +74,14 @@ type Conn struct {
 func newConn(cfg *config, kind Kind, nc net.Conn, ws *websocket.Conn) (*Conn, error) {
 	c := &Conn{cfg: cfg, kind: kind, nc: nc, ws: ws, done: make(chan struct{})}
 	tuneSocket(nc)
+	c.tcp, _ = nc.(*net.TCPConn)
 	if ws != nil {
 		ws.SetReadLimit(cfg.readLimit)
 		ws.SetPingHandler(c.onPing)
 		ws.SetPongHandler(c.onPong)
+		ws.SetCloseHandler(c.onClose)
 	} else {
 		c.rd = msrp.NewReader(hookReader{c: c, r: nc}, cfg.MaxHeader)
-		c.tcp, _ = nc.(*net.TCPConn)
 	}
 	k, err := keepalive.New(&cfg.keepalive, (*keeperLink)(c), cfg.kaLog, &c.counters, cfg.Totals)
 	if err != nil {
@@ -147,7 +149,7 @@ func (c *Conn) Close(reason CloseReason, detail string) error {
 		if code, ok := closeCode(reason); ok {
 			wait := min(closeWait, c.cfg.WriteTimeout)
 			msg := websocket.FormatCloseMessage(code, truncateUTF8(reason.String()+": "+detail, 120))
-			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait))
+			c.writeCloseFrame(msg, wait)
 		}
 	}
 	if reason == ReasonShutdown {
@@ -208,4 +210,28 @@ func (c *Conn) closedErr(cause error) error {
 		d = *p
 	}
 	return &CloseError{Reason: c.Reason(), Detail: d, Err: cause}
+}
+
+// writeCloseFrame sends a Close frame unless a write is stuck: a peer
+// that does not take our chunks will not read a Close frame either, and
+// Close must not wait for it.
+func (c *Conn) writeCloseFrame(msg []byte, wait time.Duration) {
+	if !c.wmu.TryLock() {
+		return
+	}
+	defer c.wmu.Unlock()
+	var buf [maxFrameHeader + 125]byte
+	frame := c.appendFrame(buf[:0], opClose, msg)
+	_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
+	_, _ = c.nc.Write(frame)
+}
+
+// onClose answers the peer's Close frame with one of ours, as gorilla's
+// default handler would but through our write path.
+func (c *Conn) onClose(code int, _ string) error {
+	if code == websocket.CloseNoStatusReceived {
+		code = websocket.CloseNormalClosure
+	}
+	_ = c.writeControl(opClose, websocket.FormatCloseMessage(code, ""), closeWait)
+	return nil
 }

@@ -94,7 +94,7 @@ func Dial(ctx context.Context, targetURL string, cfg Config) (*Conn, error) {
 	switch t.kind {
 	case KindWS, KindWSS:
 		d := websocket.Dialer{
-			NetDialContext:   (&net.Dialer{}).DialContext,
+			NetDialContext:   dialHooked,
 			HandshakeTimeout: c.HandshakeTimeout,
 			Subprotocols:     []string{Subprotocol},
 			TLSClientConfig:  c.TLSConfig,
@@ -113,7 +113,19 @@ func Dial(ctx context.Context, targetURL string, cfg Config) (*Conn, error) {
 			_ = ws.Close()
 			return nil, fmt.Errorf("%w (%s)", ErrNoSubprotocol, t.url)
 		}
-		return newConn(c, t.kind, ws.UnderlyingConn(), ws)
+		// For wss the hook sits under TLS, on the TCP connection.
+		nc, hc := unhook(ws.UnderlyingConn())
+		conn, err := newConn(c, t.kind, nc, ws)
+		if conn != nil {
+			conn.client = true // a client masks what it sends (RFC 6455 section 5.3)
+			if hc == nil && t.kind == KindWSS {
+				hc = tlsHook(nc)
+			}
+			if hc != nil {
+				hc.c = conn
+			}
+		}
+		return conn, err
 	case KindTLS:
 		tcfg := &tls.Config{}
 		if c.TLSConfig != nil {

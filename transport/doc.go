@@ -16,10 +16,15 @@
 //     Ping, Pong and close handlers run inside it.
 //   - Send may be called from any number of goroutines: a mutex makes the
 //     write path single-writer, so chunks never interleave, and a slow
-//     peer blocks its senders (backpressure) until WriteTimeout, which
-//     closes the connection as a slow consumer. Nothing is queued.
-//   - Ping and Pong frames and close frames go out through gorilla's
-//     WriteControl, the one write it allows beside the data writer.
+//     peer blocks its senders (backpressure); one that takes nothing for
+//     WriteTimeout is closed as a slow consumer. Only a connection held
+//     with Hold queues chunks, at most 64 KiB, until its Release.
+//   - WebSocket frames, data and control alike, are written by this
+//     package through the same mutex (gorilla only reads), each frame in
+//     one Write, so gorilla's own close frame on a failed read cannot cut
+//     into one.
+//   - SetBeforeRead's function runs on the reader goroutine just before it
+//     waits for network input.
 //   - The keepalive timer runs in short-lived time.AfterFunc goroutines;
 //     an idle connection has no goroutine besides its reader.
 //   - Close, Done, Reason, Stats, PeerURI and LocalURI are safe from any

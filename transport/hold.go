@@ -1,13 +1,20 @@
 package transport
 
-import "io"
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+)
 
 // Write batching. A relay reads a burst of chunks from one connection and
 // answers or forwards each; written one by one, that is a system call per
 // chunk on every side, the largest share of the relay's CPU. Instead the
 // reader goroutine may Hold the connections it writes to: chunks sent to a
-// held TCP or TLS connection are queued, and Release writes them in one
-// call. The reader releases its holds just before it waits for network
+// held connection are queued, and Release writes them in one call. The reader releases its holds just before it waits for network
 // input (SetBeforeRead), so nothing waits on a hold longer than it takes
 // to handle what was already received.
 
@@ -17,13 +24,9 @@ const holdLimit = 64 << 10
 
 // Hold makes Send queue chunks for this connection until the matching
 // Release. Holds nest (several readers may hold one connection); the last
-// Release writes the queue. WebSocket connections are never held: gorilla
-// writes each message itself. Hold reports whether it took a hold, which
-// must then be released.
+// Release writes the queue, WebSocket frames included. Hold reports
+// whether it took a hold, which must then be released.
 func (c *Conn) Hold() bool {
-	if c.ws != nil {
-		return false
-	}
 	c.wmu.Lock()
 	c.held++
 	c.wmu.Unlock()
@@ -58,8 +61,7 @@ func (c *Conn) flushLocked() error {
 }
 
 // SetBeforeRead sets a function the reader calls just before it waits for
-// network input: the place to Release holds. Reader goroutine only; on
-// WebSocket it runs before each message.
+// network input: the place to Release holds. Reader goroutine only.
 func (c *Conn) SetBeforeRead(f func()) { c.beforeRead = f }
 
 // hookReader calls the Conn's beforeRead ahead of every network read of a
@@ -74,4 +76,67 @@ func (h hookReader) Read(p []byte) (int, error) {
 		f()
 	}
 	return h.r.Read(p)
+}
+
+// hookConn is the net.Conn gorilla reads a WebSocket from: its reads run
+// the Conn's beforeRead hook first, so the hook fires only when gorilla
+// really has to wait for the network, and the chunks of a burst that
+// arrived together are handled under one hold.
+type hookConn struct {
+	net.Conn
+	c *Conn // set before the reader starts
+}
+
+func (h *hookConn) Read(p []byte) (int, error) {
+	if h.c != nil && h.c.beforeRead != nil { // nil during the handshake
+		h.c.beforeRead()
+	}
+	return h.Conn.Read(p)
+}
+
+// unhook returns the connection under a hookConn, for writes and socket
+// options.
+func unhook(nc net.Conn) (net.Conn, *hookConn) {
+	if h, ok := nc.(*hookConn); ok {
+		return h.Conn, h
+	}
+	return nc, nil
+}
+
+// hookWriter makes the hijacked connection of a WebSocket upgrade a
+// hookConn.
+type hookWriter struct {
+	http.ResponseWriter
+	hc *hookConn
+}
+
+func (w *hookWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("transport: response writer cannot be hijacked")
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.hc = &hookConn{Conn: nc}
+	return w.hc, brw, nil
+}
+
+// dialHooked dials a hookConn, for gorilla's client side.
+func dialHooked(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &hookConn{Conn: nc}, nil
+}
+
+// tlsHook finds the hookConn under a client's TLS connection.
+func tlsHook(nc net.Conn) *hookConn {
+	if tc, ok := nc.(*tls.Conn); ok {
+		_, h := unhook(tc.NetConn())
+		return h
+	}
+	return nil
 }

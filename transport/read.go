@@ -89,9 +89,6 @@ func (c *Conn) readWS() (Frame, error) {
 	}
 	c.releaseBuf()
 	for {
-		if f := c.beforeRead; f != nil {
-			f()
-		}
 		_, r, err := c.ws.NextReader()
 		if err != nil {
 			return Frame{}, c.readFailed(err)
@@ -183,15 +180,15 @@ func (c *Conn) flood(what string) error {
 		strconv.FormatFloat(c.cfg.keepalive.FloodRate, 'g', -1, 64)+"/s"))
 }
 
-// onPing answers a Ping frame with a Pong through WriteControl, which
-// gorilla lets run beside the data writer, unless the peer floods.
+// onPing answers a Ping frame with a Pong through our write path (between
+// whole frames), unless the peer floods.
 func (c *Conn) onPing(data string) error {
 	c.keeper.Received()
 	if !c.limiter.Allow(time.Now(), &c.cfg.keepalive) {
 		_ = c.flood("Ping frames")
 		return errFlood
 	}
-	err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.cfg.WriteTimeout))
+	err := c.writeControl(opPong, []byte(data), c.cfg.WriteTimeout)
 	var ne net.Error
 	switch {
 	case err == nil:

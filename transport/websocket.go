@@ -65,7 +65,8 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if origin := r.Header.Get("Origin"); origin != "" {
 		hdr = http.Header{"Access-Control-Allow-Origin": {origin}}
 	}
-	ws, err := h.up.Upgrade(w, r, hdr) // refuses bad Origins with 403
+	hw := &hookWriter{ResponseWriter: w}
+	ws, err := h.up.Upgrade(hw, r, hdr) // refuses bad Origins with 403
 	if err != nil {
 		h.cfg.log.Infof("refused WebSocket handshake from %s (Origin %q): %v", r.RemoteAddr, r.Header.Get("Origin"), err)
 		return
@@ -74,10 +75,14 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		kind = KindWSS
 	}
-	conn, err := newConn(h.cfg, kind, ws.UnderlyingConn(), ws)
+	nc, hc := unhook(ws.UnderlyingConn())
+	conn, err := newConn(h.cfg, kind, nc, ws)
 	if err != nil {
 		h.cfg.log.Errorf("WebSocket connection from %s: %v", r.RemoteAddr, err)
 		return
+	}
+	if hc != nil {
+		hc.c = conn
 	}
 	go func() {
 		defer conn.Close(ReasonLocal, "handler returned")

@@ -8,8 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/msrpd/msrpd/msrp"
 )
 
@@ -19,29 +17,23 @@ import (
 //
 // Send is safe for concurrent use; chunks never interleave. It blocks
 // while the peer is slow, which is the backpressure the layer above feels;
-// a chunk not written within WriteTimeout closes the connection with
-// ReasonSlowConsumer. There is no queue: a mutex-guarded write path costs
-// an idle connection nothing, where a writer goroutine would cost a stack.
-// An error from m.AppendTo is returned without closing.
+// a peer that takes nothing for WriteTimeout closes the connection with
+// ReasonSlowConsumer. There is no writer goroutine: a mutex-guarded write
+// path costs an idle connection nothing. On a held connection (Hold) the
+// chunk is queued instead and written by the last Release. An error from
+// m.AppendTo is returned without closing.
 func (c *Conn) Send(m *msrp.Message) error {
 	if c.closed() {
 		return c.closedErr(nil)
 	}
 	vectored := len(m.Body) >= writevMin && c.ws == nil && c.tcp != nil
-	if !vectored && c.ws == nil {
+	if !vectored {
 		if queued, err := c.queue(m); queued || err != nil {
 			return err
 		}
 	}
 	bp := getBuf()
-	var b []byte
-	var err error
-	if vectored {
-		b, err = m.AppendHead((*bp)[:0])
-	} else {
-		b, err = m.AppendTo((*bp)[:0])
-	}
-	*bp = b
+	b, err := c.encode((*bp)[:0], m, vectored)
 	if err != nil {
 		putBuf(bp)
 		return err
@@ -60,11 +52,44 @@ func (c *Conn) Send(m *msrp.Message) error {
 		err = c.writeLocked(b)
 	}
 	c.wmu.Unlock()
+	if cap(b) > cap(*bp) {
+		*bp = b[:0] // keep the buffer AppendTo had to grow
+	}
 	putBuf(bp)
 	if err == nil {
 		c.keeper.Sent()
 	}
 	return err
+}
+
+// encode appends m's wire form to dst: for WebSocket one whole frame, for
+// a vectored write only the head (the body and tail follow by writev),
+// else the whole chunk.
+func (c *Conn) encode(dst []byte, m *msrp.Message, vectored bool) ([]byte, error) {
+	switch {
+	case vectored:
+		return m.AppendHead(dst)
+	case c.ws != nil:
+		// The payload is written after room for the frame header, which
+		// then goes right in front of it: no copy of the chunk.
+		var room [maxFrameHeader]byte
+		b, err := m.AppendTo(append(dst, room[:]...))
+		if err != nil {
+			return dst, err
+		}
+		return c.frameInPlace(b, wsOpcode(b[maxFrameHeader:])), nil
+	default:
+		return m.AppendTo(dst)
+	}
+}
+
+// wsOpcode picks a text frame for valid UTF-8, else binary: RFC 7977
+// section 4.2 lets either carry MSRP.
+func wsOpcode(payload []byte) byte {
+	if utf8.Valid(payload) {
+		return opText
+	}
+	return opBinary
 }
 
 // queue appends m to the queue of a held connection; it reports false,
@@ -78,11 +103,24 @@ func (c *Conn) queue(m *msrp.Message) (bool, error) {
 	if c.closed() {
 		return true, c.closedErr(nil)
 	}
-	out, err := m.AppendTo(c.out)
-	if err != nil {
-		return true, err
+	if c.ws != nil {
+		bp := getBuf()
+		b, err := m.AppendTo((*bp)[:0])
+		if err == nil {
+			c.out = c.appendFrame(c.out, wsOpcode(b), b)
+		}
+		*bp = b[:0]
+		putBuf(bp)
+		if err != nil {
+			return true, err
+		}
+	} else {
+		out, err := m.AppendTo(c.out)
+		if err != nil {
+			return true, err
+		}
+		c.out = out
 	}
-	c.out = out
 	c.keeper.Sent()
 	if len(c.out) >= holdLimit {
 		return true, c.flushLocked()
@@ -144,22 +182,28 @@ func (c *Conn) writeStream(b []byte) error {
 	return nil
 }
 
-// writeLocked writes one chunk; c.wmu must be held.
+// writeLocked writes one encoded chunk (a whole frame on WebSocket);
+// c.wmu must be held.
 func (c *Conn) writeLocked(b []byte) error {
 	if c.closed() {
 		return c.closedErr(nil)
 	}
-	if c.ws == nil {
-		return c.writeStream(b)
+	return c.writeStream(b)
+}
+
+// writeControl writes a control frame (Pong, Close) between whole
+// frames; chunks queued by a hold stay queued behind it.
+func (c *Conn) writeControl(opcode byte, payload []byte, wait time.Duration) error {
+	var buf [maxFrameHeader + 125]byte
+	frame := c.appendFrame(buf[:0], opcode, payload)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed() {
+		return c.closedErr(nil)
 	}
-	typ := websocket.BinaryMessage
-	if utf8.Valid(b) {
-		typ = websocket.TextMessage
-	}
-	// gorilla writes one frame per message and cannot resume it, so on
-	// WebSocket the deadline bounds the whole chunk.
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-	return c.writeDone(len(b), c.ws.WriteMessage(typ, b))
+	_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
+	_, err := c.nc.Write(frame)
+	return err
 }
 
 // writeDone turns a write error into the connection's close reason.
@@ -185,9 +229,22 @@ func (l *keeperLink) conn() *Conn { return (*Conn)(l) }
 
 func (l *keeperLink) CanPing() bool { return l.ws != nil }
 
+// SendPing writes a Ping frame, unless a chunk is being written or is
+// queued: then the link is not idle and the probe is skipped.
 func (l *keeperLink) SendPing() error {
-	wait := min(l.cfg.keepalive.Timeout, l.cfg.WriteTimeout)
-	return l.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(wait))
+	c := l.conn()
+	if !c.wmu.TryLock() {
+		return errBusy
+	}
+	defer c.wmu.Unlock()
+	if c.held > 0 || len(c.out) > 0 {
+		return errBusy
+	}
+	var buf [maxFrameHeader]byte
+	frame := c.appendFrame(buf[:0], opPing, nil)
+	_ = c.nc.SetWriteDeadline(time.Now().Add(min(c.cfg.keepalive.Timeout, c.cfg.WriteTimeout)))
+	_, err := c.nc.Write(frame)
+	return c.writeDone(len(frame), err)
 }
 
 // SendProbe writes a bodiless SEND through the data path, unless a chunk
@@ -202,7 +259,7 @@ func (l *keeperLink) SendProbe(m *msrp.Message) error {
 		return errBusy // chunks are queued: the link is not idle
 	}
 	var buf [512]byte
-	b, err := m.AppendTo(buf[:0])
+	b, err := c.encode(buf[:0], m, false)
 	if err != nil {
 		return err
 	}
