@@ -57,9 +57,7 @@ func newTestRelay(t *testing.T, mutate func(*Config)) *testRelay {
 	t.Helper()
 	buf := &syncBuffer{}
 	lf := &logging.DefaultLoggerFactory{Writer: buf, DefaultLogLevel: logging.LogLevelDebug, ScopeLevels: map[string]logging.LogLevel{}}
-	creds := NewMemoryCredentials()
-	creds.Add(relayUser, relayRealm, relayPass)
-	creds.Add("bob", relayRealm, "secret-bob")
+	creds := testCredentials()
 	tl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -314,3 +312,11 @@ func pathTo(c, d *client) string { return c.use + " " + d.use + " " + d.uri }
 var errTimeout = errors.New("timeout")
 
 var _ = io.EOF
+
+// testCredentials knows the two users of the tests.
+func testCredentials() *MemoryCredentials {
+	creds := NewMemoryCredentials()
+	creds.Add(relayUser, relayRealm, relayPass)
+	creds.Add("bob", relayRealm, "secret-bob")
+	return creds
+}

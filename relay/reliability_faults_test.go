@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"runtime"
@@ -15,7 +14,6 @@ import (
 	"github.com/msrpd/msrpd/internal/testpki"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/transport"
-	"github.com/pion/logging"
 )
 
 // Fault tests (issue 6, "Faults"): every one runs over real loopback
@@ -461,52 +459,12 @@ func TestReliabilityChainNextHopDies(t *testing.T) {
 // relay forwarding to it goes through the proxy.
 func newProxiedTLSRelay(t *testing.T, ca *testpki.CA, name string) (*tlsRelay, *faultproxy.Proxy) {
 	t.Helper()
-	leaf := ca.Issue(name)
-	buf := &syncBuffer{}
-	creds := NewMemoryCredentials()
-	creds.Add(relayUser, relayRealm, relayPass)
-	creds.Add("bob", relayRealm, "secret-bob")
 	tl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	px := newFaultProxy(t, "tcp://"+tl.Addr().String(), 0)
 	_, pport, _ := net.SplitHostPort(px.Addr())
 	port, _ := strconv.Atoi(pport)
-	srv, err := New(Config{
-		Host:          "127.0.0.1",
-		Port:          port,
-		Secure:        true,
-		Realm:         relayRealm,
-		Credentials:   creds,
-		LoggerFactory: &logging.DefaultLoggerFactory{Writer: buf, DefaultLogLevel: logging.LogLevelDebug},
-		OutboundTLS:   &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{leaf.Cert}},
-		Transport: transport.Config{
-			Keepalive: keepalive.Config{Interval: -1},
-			TLSConfig: &tls.Config{
-				Certificates: []tls.Certificate{leaf.Cert},
-				ClientCAs:    ca.Pool,
-				ClientAuth:   tls.RequireAndVerifyClientCert,
-			},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{}, 2)
-	go func() { srv.ServeTLS(tl); done <- struct{}{} }()
-	go func() { srv.ServeWebSocket(wl, false); done <- struct{}{} }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-		<-done
-		if t.Failed() {
-			t.Logf("%s log:\n%s", name, buf.String())
-		}
-	})
-	return &tlsRelay{srv: srv, ws: "ws://" + wl.Addr().String() + "/", wsURI: "msrp://" + wl.Addr().String() + ";ws", log: buf}, px
+	return startTLSRelay(t, ca, name, tl, port), px
 }

@@ -24,25 +24,29 @@ type tlsRelay struct {
 
 func newTLSRelay(t *testing.T, ca *testpki.CA, name string) *tlsRelay {
 	t.Helper()
-	leaf := ca.Issue(name)
-	buf := &syncBuffer{}
-	creds := NewMemoryCredentials()
-	creds.Add(relayUser, relayRealm, relayPass)
-	creds.Add("bob", relayRealm, "secret-bob")
 	tl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startTLSRelay(t, ca, name, tl, tl.Addr().(*net.TCPAddr).Port)
+}
+
+// startTLSRelay serves relay-to-relay TLS on tl, advertising port in its
+// URIs, and WebSocket for clients on a port of its own.
+func startTLSRelay(t *testing.T, ca *testpki.CA, name string, tl net.Listener, port int) *tlsRelay {
+	t.Helper()
+	leaf := ca.Issue(name)
+	buf := &syncBuffer{}
 	wl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := New(Config{
 		Host:          "127.0.0.1",
-		Port:          tl.Addr().(*net.TCPAddr).Port,
+		Port:          port,
 		Secure:        true,
 		Realm:         relayRealm,
-		Credentials:   creds,
+		Credentials:   testCredentials(),
 		LoggerFactory: &logging.DefaultLoggerFactory{Writer: buf, DefaultLogLevel: logging.LogLevelDebug},
 		// Relay to relay is mutual TLS (RFC 4976 section 9.2): we demand
 		// the other relay's certificate and present ours when dialling.
