@@ -1,10 +1,10 @@
 set terminal pngcairo size 1200,560 font 'DejaVu Sans,11' noenhanced
 set output 'bench/results/latency.png'
 $lat << EOD
-"WS, 5000 msg/s" 0.166 0.335 0.664 0.843 1.676 2.247
-"TCP, 5000 msg/s" 0.163 0.312 0.996 0.888 3.39 3.034
-"WS, full load" 4.17 167.657 26.621 324.094 42.917 352.468
-"TCP, full load" 3.954 120.128 20.916 273.661 34.88 280.304
+"WS, 5000 msg/s" 0.147 0.258 0.569 0.683 1.865 1.909
+"TCP, 5000 msg/s" 0.144 0.225 0.671 0.592 2.559 1.977
+"WS, full load" 3.633 155.301 16.918 251.001 24.035 281.518
+"TCP, full load" 2.84 128.735 12.215 260.799 19.409 281.833
 EOD
 
 set title "Latency percentiles, 200-byte messages (medians of runs; lower is better)"

@@ -1,16 +1,16 @@
 set terminal pngcairo size 1200,560 font 'DejaVu Sans,11' noenhanced
 set output 'bench/results/scaling.png'
 $r0 << EOD
-1 49028.4 3.969
-10 62331.3 23.172
-100 65205.2 189.332
-1000 62946.5 1112.59
+1 54552.9 3.746
+10 72147 17.184
+100 72906.2 150.054
+1000 67975.1 1216.308
 EOD
 $r1 << EOD
-1 40805.5 10.964
-10 42233.3 278.006
-100 9904 235.56
-1000 3510.5 784.029
+1 39797 354.966
+10 44190.4 272.821
+100 8617.7 208.595
+1000 2068.4 771.875
 EOD
 
 set multiplot layout 1,2 title "Scaling with concurrent pairs over WebSocket (200 B, window 32 per pair; medians)"
