@@ -252,3 +252,47 @@ func TestTwoDaemonsChainedOverMutualTLS(t *testing.T) {
 	r1.stop(10 * time.Second)
 	r2.stop(10 * time.Second)
 }
+
+func htdigestLine(user, realm, pass string) string {
+	return user + ":" + realm + ":" + md5hex(user+":"+realm+":"+pass) + "\n"
+}
+
+func TestDaemonReloadsUsersFileOnSIGHUP(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(users, []byte("# test users\n"+htdigestLine("carol", "test", "carolpw")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, 1, "--tcp", "127.0.0.1:0", "--users-file", users, "--realm", "test")
+	dialRaw(t, d.addrs["tcp"]).auth("carol", "carolpw")
+
+	if err := os.WriteFile(users, []byte(htdigestLine("dave", "test", "davepw")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.After(5 * time.Second)
+	for reloaded := false; !reloaded; {
+		select {
+		case line := <-d.log.ch:
+			reloaded = strings.Contains(line, "SIGHUP: reloaded")
+		case <-deadline:
+			t.Fatal("no reload logged after SIGHUP")
+		}
+	}
+	dialRaw(t, d.addrs["tcp"]).auth("dave", "davepw")
+	// carol is gone: her AUTH is challenged again.
+	c := dialRaw(t, d.addrs["tcp"])
+	c.send(req("AUTH", c.via, c.uri))
+	ch := c.next()
+	params := map[string]string{}
+	for _, m := range digestParam.FindAllStringSubmatch(ch.WWWAuthenticate(), -1) {
+		params[m[1]] = m[2]
+	}
+	ha1 := md5hex("carol:test:carolpw")
+	resp := md5hex(ha1 + ":" + params["nonce"] + ":00000001:c0ffee:auth:" + md5hex("AUTH:"+c.via))
+	c.send(req("AUTH", c.via, c.uri, "Authorization", fmt.Sprintf(
+		`Digest username="carol", realm="test", nonce="%s", uri="%s", response="%s", qop=auth, nc=00000001, cnonce="c0ffee", opaque="%s"`,
+		params["nonce"], c.via, resp, params["opaque"])))
+	if r := c.next(); r.StatusCode != 401 {
+		t.Fatalf("carol after the reload: %d, want 401", r.StatusCode)
+	}
+}
