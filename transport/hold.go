@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
+	"syscall"
 )
 
 // Write batching. A relay reads a burst of chunks from one connection and
@@ -82,16 +84,73 @@ func (h hookReader) Read(p []byte) (int, error) {
 // the Conn's beforeRead hook first, so the hook fires only when gorilla
 // really has to wait for the network, and the chunks of a burst that
 // arrived together are handled under one hold.
+//
+// It also reads ahead: gorilla's read buffer is small (idle connections
+// keep it), so under load every chunk would cost a read(2) and end the
+// reader's holds. After a read that filled gorilla's buffer, more is
+// likely waiting, and one non-blocking read takes it into a pooled buffer
+// that is served from memory and given back when drained. A read that
+// waits for the network always goes to gorilla's own buffer, so an idle
+// connection holds no read-ahead.
 type hookConn struct {
 	net.Conn
-	c *Conn // set before the reader starts
+	c     *Conn           // set before the reader starts
+	raw   syscall.RawConn // plain TCP only, for the non-blocking read
+	ahead *[]byte         // read-ahead not yet handed to gorilla
+	off   int
 }
 
 func (h *hookConn) Read(p []byte) (int, error) {
+	if h.ahead != nil {
+		n := copy(p, (*h.ahead)[h.off:])
+		if h.off += n; h.off == len(*h.ahead) {
+			aheadPool.Put(h.ahead)
+			h.ahead, h.off = nil, 0
+		}
+		return n, nil
+	}
 	if h.c != nil && h.c.beforeRead != nil { // nil during the handshake
 		h.c.beforeRead()
 	}
-	return h.Conn.Read(p)
+	n, err := h.Conn.Read(p)
+	if err == nil && n == len(p) && h.raw != nil {
+		h.readAhead()
+	}
+	return n, err
+}
+
+// aheadSize is the read-ahead buffer: a burst of small chunks.
+const aheadSize = 16 << 10
+
+var aheadPool = sync.Pool{New: func() any {
+	b := make([]byte, aheadSize)
+	return &b
+}}
+
+// readAhead takes what the socket already holds, without waiting.
+func (h *hookConn) readAhead() {
+	bp := aheadPool.Get().(*[]byte)
+	b := (*bp)[:aheadSize]
+	n := 0
+	_ = h.raw.Read(func(fd uintptr) bool {
+		n, _ = syscall.Read(int(fd), b)
+		return true // done, data or not: never wait here
+	})
+	if n <= 0 {
+		aheadPool.Put(bp)
+		return
+	}
+	*bp = b[:n]
+	h.ahead, h.off = bp, 0
+}
+
+// newHookConn wraps nc; plain TCP gets read-ahead.
+func newHookConn(nc net.Conn) *hookConn {
+	h := &hookConn{Conn: nc}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		h.raw, _ = tc.SyscallConn()
+	}
+	return h
 }
 
 // unhook returns the connection under a hookConn, for writes and socket
@@ -119,7 +178,7 @@ func (w *hookWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w.hc = &hookConn{Conn: nc}
+	w.hc = newHookConn(nc)
 	return w.hc, brw, nil
 }
 
@@ -129,7 +188,7 @@ func dialHooked(ctx context.Context, network, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hookConn{Conn: nc}, nil
+	return newHookConn(nc), nil
 }
 
 // tlsHook finds the hookConn under a client's TLS connection.
