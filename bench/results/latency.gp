@@ -1,10 +1,10 @@
 set terminal pngcairo size 1200,560 font 'DejaVu Sans,11' noenhanced
 set output 'bench/results/latency.png'
 $lat << EOD
-"WS, 5000 msg/s" 0.147 0.258 0.569 0.683 1.865 1.909
-"TCP, 5000 msg/s" 0.144 0.225 0.671 0.592 2.559 1.977
-"WS, full load" 3.633 155.301 16.918 251.001 24.035 281.518
-"TCP, full load" 2.84 128.735 12.215 260.799 19.409 281.833
+"WS, 5000 msg/s" 0.143 0.244 0.715 0.685 2.481 1.783
+"TCP, 5000 msg/s" 0.149 0.286 0.843 0.687 3.403 1.969
+"WS, full load" 3.185 118.122 13.914 246.305 20.902 267.297
+"TCP, full load" 2.767 162.89 12.999 238.149 20.591 244.677
 EOD
 
 set title "Latency percentiles, 200-byte messages (medians of runs; lower is better)"

@@ -1,16 +1,16 @@
 set terminal pngcairo size 1200,560 font 'DejaVu Sans,11' noenhanced
 set output 'bench/results/scaling.png'
 $r0 << EOD
-1 54552.9 3.746
-10 72147 17.184
-100 72906.2 150.054
-1000 67975.1 1216.308
+1 79175.5 5.077
+10 95654.3 12.057
+100 97342.1 123.698
+1000 93176.4 774.466
 EOD
 $r1 << EOD
-1 39797 354.966
-10 44190.4 272.821
-100 8617.7 208.595
-1000 2068.4 771.875
+1 46526.7 13.524
+10 46061.4 274.533
+100 6693.7 227.853
+1000 4918.5 772.415
 EOD
 
 set multiplot layout 1,2 title "Scaling with concurrent pairs over WebSocket (200 B, window 32 per pair; medians)"
