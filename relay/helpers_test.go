@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"runtime"
 	"strings"
@@ -310,8 +309,6 @@ func (c *client) sendText(to string, body []byte, extra ...string) *msrp.Message
 func pathTo(c, d *client) string { return c.use + " " + d.use + " " + d.uri }
 
 var errTimeout = errors.New("timeout")
-
-var _ = io.EOF
 
 // testCredentials knows the two users of the tests.
 func testCredentials() *MemoryCredentials {

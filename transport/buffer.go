@@ -57,6 +57,7 @@ func (c *Conn) releaseBuf() {
 	}
 }
 
-// wsWritePool lends gorilla its write buffers, so idle connections hold
-// none (Upgrader.WriteBufferPool).
+// wsWritePool is given to gorilla only so that it allocates no write
+// buffer per connection: this package writes every frame itself
+// (wsframe.go), so the pool is never drawn from.
 var wsWritePool sync.Pool

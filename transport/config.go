@@ -24,8 +24,8 @@ const (
 // the caller's slice), and every idle connection keeps one.
 const wsReadBuffer = 512
 
-// wsWriteBuffer is the size of the pooled WebSocket write buffers; idle
-// connections hold none.
+// wsWriteBuffer is what gorilla is told its write buffer is; it never
+// writes data (see wsWritePool), so the size only has to be valid.
 const wsWriteBuffer = 16 << 10
 
 // Config configures listeners, handlers and dialers. The zero value gives

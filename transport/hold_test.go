@@ -32,20 +32,27 @@ func rawPeer(t *testing.T) (addr string, conns <-chan net.Conn) {
 	return l.Addr().String(), ch
 }
 
+// dialRawPeer dials a TCP Conn to a raw peer and returns both ends.
+func dialRawPeer(t *testing.T) (*Conn, net.Conn) {
+	t.Helper()
+	addr, conns := rawPeer(t)
+	c, err := Dial(context.Background(), "tcp://"+addr, Config{Keepalive: keepalive.Config{Interval: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(ReasonLocal, "test over") })
+	peer := <-conns
+	t.Cleanup(func() { peer.Close() })
+	return c, peer
+}
+
 func holdTestChunk(i int) *msrp.Message {
 	return &msrp.Message{TransactionID: "tid" + strings.Repeat("x", i+1), Method: "SEND",
 		Headers: []msrp.Header{{Name: "To-Path", Value: "msrp://a.example:1/s;tcp"}, {Name: "From-Path", Value: "msrp://b.example:2/t;tcp"}}}
 }
 
 func TestHoldQueuesUntilRelease(t *testing.T) {
-	addr, conns := rawPeer(t)
-	c, err := Dial(context.Background(), "tcp://"+addr, Config{Keepalive: keepalive.Config{Interval: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ReasonLocal, "test over")
-	peer := <-conns
-	defer peer.Close()
+	c, peer := dialRawPeer(t)
 	r := msrp.NewReader(bufio.NewReader(peer), 0)
 
 	if !c.Hold() {
@@ -87,14 +94,7 @@ func TestHoldQueuesUntilRelease(t *testing.T) {
 }
 
 func TestHoldWritesThroughPastTheLimit(t *testing.T) {
-	addr, conns := rawPeer(t)
-	c, err := Dial(context.Background(), "tcp://"+addr, Config{Keepalive: keepalive.Config{Interval: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ReasonLocal, "test over")
-	peer := <-conns
-	defer peer.Close()
+	c, peer := dialRawPeer(t)
 	c.Hold()
 	defer c.Release()
 	big := holdTestChunk(0)
@@ -113,14 +113,7 @@ func TestHoldWritesThroughPastTheLimit(t *testing.T) {
 }
 
 func TestBeforeReadRunsBeforeWaiting(t *testing.T) {
-	addr, conns := rawPeer(t)
-	c, err := Dial(context.Background(), "tcp://"+addr, Config{Keepalive: keepalive.Config{Interval: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ReasonLocal, "test over")
-	peer := <-conns
-	defer peer.Close()
+	c, peer := dialRawPeer(t)
 	var calls atomic.Int32
 	c.SetBeforeRead(func() { calls.Add(1) })
 	done := make(chan error, 1)

@@ -43,12 +43,10 @@ func (c *Conn) Send(m *msrp.Message) error {
 		// Queued chunks go first; order on the wire is order of Send.
 		err = c.flushLocked()
 	}
-	switch {
-	case err != nil:
-	case vectored:
+	if err == nil && vectored {
 		var tail [80]byte
 		err = c.writeVectored(net.Buffers{b, m.Body, m.AppendTail(tail[:0])})
-	default:
+	} else if err == nil {
 		err = c.writeLocked(b)
 	}
 	c.wmu.Unlock()
