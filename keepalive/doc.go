@@ -7,16 +7,20 @@
 // or where the peer ignores Pings (mode auto switches once, with a log line).
 // A probe not answered within Config.Timeout is a miss; after Config.Misses
 // misses in a row the Keeper tells the link to close. A dead peer is
-// therefore found within Interval + Misses×Timeout of its last sign of life.
+// therefore found within Interval + Misses×Timeout of its last sign of life
+// (plus a little: see Config.DeadBound).
 //
 // The package never imports the transport: a connection plugs in through
-// the small Link interface. Idle connections cost no goroutine: the Keeper
-// is driven by one time.AfterFunc timer that it re-arms.
+// the small Link interface. Idle connections cost no goroutine and no
+// timer: one Scheduler checks all the Keepers sharing a Config every tick
+// (an eighth of the shorter of Interval and Timeout) and sends the probes
+// that fell due together, which an idle process does far more cheaply than
+// one probe at a time.
 //
 // Concurrency: Received, Pong and IsProbeResponse belong to the
 // connection's reader goroutine; Sent may be called from any goroutine
 // (usually under the connection's write lock); Stop from any goroutine, any
-// number of times. Link methods are called from the timer goroutine, never
-// with the Keeper's lock held. Counters are safe for concurrent use; a
+// number of times. Link methods other than ProbePaths are called from the
+// Scheduler's sender goroutines, never with the Keeper's lock held. Counters are safe for concurrent use; a
 // Limiter belongs to one goroutine.
 package keepalive

@@ -12,6 +12,7 @@ var (
 	// is due; the Keeper takes it as traffic and does not probe.
 	ErrBusy = errors.New("keepalive: link busy")
 
-	errNilLink   = errors.New("keepalive: link must be set")
-	errNilLogger = errors.New("keepalive: leveled logger must be set")
+	errNilScheduler = errors.New("keepalive: scheduler must be set")
+	errNilLink      = errors.New("keepalive: link must be set")
+	errNilLogger    = errors.New("keepalive: leveled logger must be set")
 )

@@ -21,48 +21,48 @@ const (
 	probeSend
 )
 
-// Keeper schedules the probes of one connection. It is idle-based: the
-// timer fires Interval after the last traffic, and a probe is sent only if
-// nothing moved since. Only inbound traffic proves the peer alive and ends
-// a run of probes; outbound traffic merely postpones the next one.
+// Keeper watches the traffic of one connection and probes it when idle.
+// Its Scheduler checks it every tick: a probe is sent only if nothing moved
+// for Interval. Only inbound traffic proves the peer alive and ends a run
+// of probes; outbound traffic merely postpones the next one.
 type Keeper struct {
-	cfg        *Config
+	sched      *Scheduler
+	cfg        *Config // the Scheduler's
 	link       Link
 	log        logging.LeveledLogger
 	per, total *Counters
+	slot       int // index in the Scheduler's list, guarded by its lock
 
 	last   atomic.Int64 // monotonic ns of the last traffic either way
 	streak atomic.Bool  // probes are outstanding; read without the lock
+	sentAt atomic.Int64 // monotonic ns the outstanding probe was sent
 
 	mu         sync.Mutex
-	timer      *time.Timer
 	stopped    bool
 	sendMode   bool      // probe with bodiless SENDs from now on
 	pingMissed bool      // a Ping went unanswered in this streak
 	kind       probeKind // the outstanding probe, probeNone between streaks
 	misses     int
-	sentAt     int64
 	tidBase    string // prefix of our probes' transaction ids
 	seq        uint32
 }
 
-// New returns a running Keeper for link. cfg must have been through
-// WithDefaults and is shared, not copied, so one Config serves every
-// connection of a listener. per and total may be nil.
-func New(cfg *Config, link Link, log logging.LeveledLogger, per, total *Counters) (*Keeper, error) {
-	if link == nil {
+// New returns a running Keeper for link, driven by s. per and total may be
+// nil.
+func New(s *Scheduler, link Link, log logging.LeveledLogger, per, total *Counters) (*Keeper, error) {
+	switch {
+	case s == nil:
+		return nil, errNilScheduler
+	case link == nil:
 		return nil, errNilLink
-	}
-	if log == nil {
+	case log == nil:
 		return nil, errNilLogger
 	}
-	k := &Keeper{cfg: cfg, link: link, log: log, per: per, total: total}
-	k.sendMode = cfg.Mode == ModeSend || !link.CanPing()
+	k := &Keeper{sched: s, cfg: &s.cfg, link: link, log: log, per: per, total: total, slot: -1}
+	k.sendMode = s.cfg.Mode == ModeSend || !link.CanPing()
 	k.last.Store(monoNanos(time.Now()))
-	if cfg.Enabled() {
-		k.mu.Lock() // fire may run before the assignment is visible otherwise
-		k.timer = time.AfterFunc(cfg.Interval, k.fire)
-		k.mu.Unlock()
+	if s.cfg.Enabled() {
+		s.add(k)
 	}
 	return k, nil
 }
@@ -125,10 +125,8 @@ func (k *Keeper) IsProbeResponse(m *msrp.Message) bool {
 func (k *Keeper) Stop() {
 	k.mu.Lock()
 	k.stopped = true
-	if k.timer != nil {
-		k.timer.Stop()
-	}
 	k.mu.Unlock()
+	k.sched.remove(k)
 }
 
 // SendMode reports whether the Keeper probes with bodiless SENDs.
@@ -144,11 +142,6 @@ func (k *Keeper) endStreakLocked() {
 	}
 	k.streak.Store(false)
 	k.kind, k.misses, k.pingMissed = probeNone, 0, false
-	// Under the lock, so a deadline armed by fire cannot land after this.
-	_ = k.link.SetReadDeadline(time.Time{})
-	if k.timer != nil {
-		k.timer.Reset(k.cfg.Interval)
-	}
 }
 
 func (k *Keeper) count(e Event) {
@@ -156,31 +149,53 @@ func (k *Keeper) count(e Event) {
 	k.total.Add(e)
 }
 
-// fire runs in the timer's goroutine: it either re-arms for the rest of
-// the idle interval, or counts a miss, or sends the next probe.
-func (k *Keeper) fire() {
-	now := time.Now()
-	t := monoNanos(now)
-	k.mu.Lock()
-	if k.stopped {
-		k.mu.Unlock()
+// action is what a Scheduler pass decided for one Keeper: a probe to send
+// or a dead peer to close, done outside every lock.
+type action struct {
+	k     *Keeper
+	kind  probeKind
+	probe *msrp.Message // the bodiless SEND, for probeSend
+	first bool          // the first probe of a streak
+	dead  string        // close the link with this detail
+}
+
+func (a action) do() {
+	if a.dead != "" {
+		a.k.link.CloseDead(a.dead)
 		return
 	}
+	// The answer is due Timeout after the probe leaves, not after the
+	// pass that queued it.
+	a.k.sentAt.Store(monoNanos(time.Now()))
+	a.k.send(a.kind, a.probe, a.first)
+}
+
+// check runs in a Scheduler pass at monotonic time now: it decides whether
+// the link is due for a probe, has missed one, or is dead.
+func (k *Keeper) check(now int64) action {
+	// A pass comes every tick, so it takes what falls due before the
+	// next pass is half way: probes leave within half a tick of their time.
+	interval, timeout := int64(k.cfg.Interval-k.sched.tick/2), int64(k.cfg.Timeout-k.sched.tick/2)
+	if k.streak.Load() {
+		if now-k.sentAt.Load() < timeout { // a peek, confirmed below
+			return action{}
+		}
+	} else if now-k.last.Load() < interval {
+		return action{}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return action{}
+	}
 	if k.kind == probeNone {
-		if idle := time.Duration(t - k.last.Load()); idle < k.cfg.Interval {
-			k.timer.Reset(k.cfg.Interval - idle)
-			k.mu.Unlock()
-			return
+		if now-k.last.Load() < interval {
+			return action{}
 		}
 		k.streak.Store(true)
-		// The read deadline is the kill switch should the timer be late.
-		// One Timeout of slack: the timer should always win.
-		_ = k.link.SetReadDeadline(now.Add(time.Duration(k.cfg.Misses+1) * k.cfg.Timeout))
 	} else {
-		if rest := time.Duration(k.sentAt + int64(k.cfg.Timeout) - t); rest > 0 {
-			k.timer.Reset(rest) // a stale fire: the probe is still young
-			k.mu.Unlock()
-			return
+		if now-k.sentAt.Load() < timeout {
+			return action{}
 		}
 		k.misses++
 		k.count(Miss)
@@ -190,27 +205,19 @@ func (k *Keeper) fire() {
 		if k.misses >= k.cfg.Misses {
 			k.stopped = true
 			k.count(Timeout)
-			k.mu.Unlock()
-			k.link.CloseDead(strconv.Itoa(k.misses) + " keepalive probes unanswered")
-			return
+			return action{k: k, dead: strconv.Itoa(k.misses) + " keepalive probes unanswered"}
 		}
 	}
 	// Mode auto tries a bodiless SEND right after a missed Ping, and
 	// alternates while misses go on, so one round decides the switch.
-	kind := probePing
+	a := action{k: k, kind: probePing, first: k.kind == probeNone}
 	if k.sendMode || (k.cfg.Mode == ModeAuto && k.kind == probePing) {
-		kind = probeSend
+		a.kind = probeSend
+		a.probe = k.newProbeLocked()
 	}
-	var probe *msrp.Message
-	if kind == probeSend {
-		probe = k.newProbeLocked()
-	}
-	first := k.kind == probeNone
-	k.kind, k.sentAt = kind, t
-	k.timer.Reset(k.cfg.Timeout)
-	k.mu.Unlock()
-
-	k.send(kind, probe, first)
+	k.kind = a.kind
+	k.sentAt.Store(now)
+	return a
 }
 
 func (k *Keeper) send(kind probeKind, probe *msrp.Message, first bool) {

@@ -19,6 +19,7 @@ type fakeLink struct {
 	answerPing bool
 	answerSend bool
 	busy       bool
+	block      chan struct{} // SendPing waits for it to close, if set
 	k          atomic.Pointer[Keeper]
 
 	mu     sync.Mutex
@@ -32,6 +33,9 @@ func newFakeLink() *fakeLink { return &fakeLink{dead: make(chan time.Time, 1)} }
 
 func (f *fakeLink) CanPing() bool { return f.canPing }
 func (f *fakeLink) SendPing() error {
+	if f.block != nil {
+		<-f.block
+	}
 	f.mu.Lock()
 	f.pings++
 	f.mu.Unlock()
@@ -55,7 +59,6 @@ func (f *fakeLink) SendProbe(m *msrp.Message) error {
 func (f *fakeLink) ProbePaths() (string, string) {
 	return "msrp://peer.example:2855/s1;tcp", "msrp://relay.example:2855;tcp"
 }
-func (f *fakeLink) SetReadDeadline(time.Time) error { return nil }
 func (f *fakeLink) CloseDead(string) {
 	if f.closed.CompareAndSwap(false, true) {
 		f.dead <- time.Now()
@@ -71,13 +74,13 @@ func (f *fakeLink) counts() (pings, sends int) {
 
 func startKeeper(t *testing.T, cfg Config, f *fakeLink) (*Keeper, *Counters) {
 	t.Helper()
-	cfg, err := cfg.WithDefaults()
+	s, err := NewScheduler(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var per Counters
 	log := logging.NewDefaultLoggerFactory().NewLogger("keepalive")
-	k, err := New(&cfg, f, log, &per, nil)
+	k, err := New(s, f, log, &per, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

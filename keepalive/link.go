@@ -1,20 +1,16 @@
 package keepalive
 
-import (
-	"time"
-
-	"github.com/msrpd/msrpd/msrp"
-)
+import "github.com/msrpd/msrpd/msrp"
 
 // Link is what a Keeper needs from a connection. The transport implements
-// it; tests use a fake. Methods are called from the Keeper's timer
-// goroutine. ProbePaths and SetReadDeadline may be called with the
-// Keeper's lock held and must not block.
+// it; tests use a fake. SendPing, SendProbe and CloseDead are called from
+// a Scheduler's sender goroutines and may block for a bounded time (a
+// write deadline); ProbePaths is called with the Keeper's lock held and
+// must not block.
 type Link interface {
 	// CanPing reports whether the link has Ping frames (WebSocket).
 	CanPing() bool
-	// SendPing sends a Ping frame; it must not race the data writer
-	// (gorilla's WriteControl is safe for that).
+	// SendPing sends a Ping frame; it must not race the data writer.
 	SendPing() error
 	// SendProbe writes m, a bodiless SEND, through the data write path,
 	// without counting it as traffic. It returns ErrBusy instead of
@@ -23,9 +19,6 @@ type Link interface {
 	// ProbePaths returns the To-Path (the peer's URI) and From-Path (our
 	// URI) for a bodiless SEND probe.
 	ProbePaths() (to, from string)
-	// SetReadDeadline arms (or, with the zero time, disarms) the read
-	// deadline that backs the Keeper up while a probe is outstanding.
-	SetReadDeadline(t time.Time) error
 	// CloseDead closes the connection as dead (keepalive timeout).
 	CloseDead(detail string)
 	// String names the peer in log lines.

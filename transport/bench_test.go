@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,8 +40,10 @@ func BenchmarkIdleWebSocket10k(b *testing.B) {
 		b.Skip("holds 10 000 connections")
 	}
 	var handled atomic.Int64
+	var totals keepalive.Counters
 	cfg := Config{
 		Keepalive:     keepalive.Config{Interval: time.Second},
+		Totals:        &totals,
 		LoggerFactory: &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelWarn},
 	}
 	h := NewWebSocketHandler(cfg, func(c *Conn) {
@@ -64,15 +67,51 @@ func BenchmarkIdleWebSocket10k(b *testing.B) {
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 
+	startIdleClients(b, "ws://"+l.Addr().String()+"/msrp")
+	for handled.Load() < benchConns {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // let keepalive reach its steady state
+
+	b.ResetTimer()
+	const window = 10 * time.Second
+	probes0 := totals.Snapshot()
+	cpu := measureCPU(b, window, func() { time.Sleep(window) })
+	probes := totals.Snapshot()
+	pings := float64(probes.ProbesFrames-probes0.ProbesFrames) / window.Seconds() / benchConns
+	if probes.Misses != 0 || probes.Timeouts != 0 {
+		b.Errorf("clients missed probes: %+v", probes)
+	}
+	b.StopTimer()
+
+	rss := rssBytes(b)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	perConn := float64(rss-rss0) / benchConns
+	live := float64((ms.HeapInuse+ms.StackInuse)-(ms0.HeapInuse+ms0.StackInuse)) / benchConns
+	cpuPct := 100 * cpu.Seconds() / window.Seconds()
+	b.ReportMetric(perConn, "rss-bytes/conn")
+	b.ReportMetric(live, "heap+stack-bytes/conn")
+	b.ReportMetric(cpuPct, "cpu%/core")
+	b.ReportMetric(pings, "pings/conn/s")
+	b.ReportMetric(float64(runtime.NumGoroutine())/benchConns, "goroutines/conn")
+	b.Logf("%d conns: RSS %.1f KiB/conn (heap+stack in use %.1f KiB/conn), CPU %.2f%% of one core idle at 1s interval, %.3f Pings per connection and second",
+		benchConns, perConn/1024, live/1024, cpuPct, pings)
+}
+
+// startIdleClients starts the client process of the idle benchmarks,
+// which opens benchConns WebSocket connections to url, and waits until
+// they are all open. The process ends with the benchmark.
+func startIdleClients(b *testing.B, url string) {
 	child := exec.Command(os.Args[0], "-test.run=^TestBenchIdleClient$", "-test.v")
-	child.Env = append(os.Environ(), benchClientEnv+"=ws://"+l.Addr().String()+"/msrp")
+	child.Env = append(os.Environ(), benchClientEnv+"="+url)
 	child.Stderr = os.Stderr
 	stdin, _ := child.StdinPipe()
 	stdout, _ := child.StdoutPipe()
 	if err := child.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() { stdin.Close(); _ = child.Wait() }()
+	b.Cleanup(func() { stdin.Close(); _ = child.Wait() })
 	ready := make(chan error, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -93,35 +132,31 @@ func BenchmarkIdleWebSocket10k(b *testing.B) {
 	case <-time.After(2 * time.Minute):
 		b.Fatal("clients not connected in time")
 	}
-	for handled.Load() < benchConns {
-		time.Sleep(10 * time.Millisecond)
+}
+
+// measureCPU runs idle, which should take about window, and returns the
+// CPU time this process used meanwhile. With MSRPD_IDLE_PROFILE set to a
+// file name it also writes a CPU profile of just that stretch there.
+func measureCPU(b *testing.B, window time.Duration, idle func()) time.Duration {
+	if name := os.Getenv("MSRPD_IDLE_PROFILE"); name != "" {
+		f, err := os.Create(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
-	time.Sleep(3 * time.Second) // let keepalive reach its steady state
-
-	b.ResetTimer()
-	const window = 10 * time.Second
-	var ru0 syscall.Rusage
+	var ru0, ru1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	cpu0 := cpuTime()
-	time.Sleep(window)
-	cpu := cpuTime() - cpu0
-	var ru1 syscall.Rusage
+	idle()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	b.Logf("user %v sys %v", time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()), time.Duration(ru1.Stime.Nano()-ru0.Stime.Nano()))
-	b.StopTimer()
-
-	rss := rssBytes(b)
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	perConn := float64(rss-rss0) / benchConns
-	live := float64((ms.HeapInuse+ms.StackInuse)-(ms0.HeapInuse+ms0.StackInuse)) / benchConns
-	cpuPct := 100 * cpu.Seconds() / window.Seconds()
-	b.ReportMetric(perConn, "rss-bytes/conn")
-	b.ReportMetric(live, "heap+stack-bytes/conn")
-	b.ReportMetric(cpuPct, "cpu%/core")
-	b.ReportMetric(float64(runtime.NumGoroutine())/benchConns, "goroutines/conn")
-	b.Logf("%d conns: RSS %.1f KiB/conn (heap+stack in use %.1f KiB/conn), CPU %.2f%% of one core idle at 1s interval",
-		benchConns, perConn/1024, live/1024, cpuPct)
+	user := time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano())
+	sys := time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano())
+	b.Logf("CPU in %v: user %v, system %v", window, user, sys)
+	return user + sys
 }
 
 // TestBenchIdleClient is the client process of BenchmarkIdleWebSocket10k;
@@ -179,10 +214,4 @@ func rssBytes(b *testing.B) int64 {
 	}
 	b.Skip("no VmRSS")
 	return 0
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

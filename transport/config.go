@@ -75,6 +75,7 @@ type Config struct {
 type config struct {
 	Config
 	keepalive keepalive.Config
+	probes    *keepalive.Scheduler // drives the Keepers of all its connections
 	readLimit int64
 	log       logging.LeveledLogger
 	kaLog     logging.LeveledLogger
@@ -103,7 +104,7 @@ func (c Config) normalize() (*config, error) {
 	case c.WriteTimeout < 0, c.HandshakeTimeout < 0:
 		return nil, fmt.Errorf("%w: negative timeout", ErrBadConfig)
 	}
-	ka, err := c.Keepalive.WithDefaults()
+	probes, err := keepalive.NewScheduler(c.Keepalive)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +117,8 @@ func (c Config) normalize() (*config, error) {
 	}
 	return &config{
 		Config:    c,
-		keepalive: ka,
+		keepalive: probes.Config(),
+		probes:    probes,
 		readLimit: int64(c.MaxChunk) + int64(c.MaxHeader) + 1024,
 		log:       c.LoggerFactory.NewLogger("transport"),
 		kaLog:     c.LoggerFactory.NewLogger("keepalive"),

@@ -83,7 +83,7 @@ func newConn(cfg *config, kind Kind, nc net.Conn, ws *websocket.Conn) (*Conn, er
 	} else {
 		c.rd = msrp.NewReader(hookReader{c: c, r: nc}, cfg.MaxHeader)
 	}
-	k, err := keepalive.New(&cfg.keepalive, (*keeperLink)(c), cfg.kaLog, &c.counters, cfg.Totals)
+	k, err := keepalive.New(cfg.probes, (*keeperLink)(c), cfg.kaLog, &c.counters, cfg.Totals)
 	if err != nil {
 		_ = nc.Close()
 		return nil, err

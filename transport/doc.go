@@ -25,8 +25,9 @@
 //     into one.
 //   - SetBeforeRead's function runs on the reader goroutine just before it
 //     waits for network input.
-//   - The keepalive timer runs in short-lived time.AfterFunc goroutines;
-//     an idle connection has no goroutine besides its reader.
+//   - Keepalive probes are sent by the keepalive Scheduler of the
+//     connection's Config, from short-lived sender goroutines; an idle
+//     connection has no goroutine besides its reader, and no timer.
 //   - Close, Done, Reason, Stats, PeerURI and LocalURI are safe from any
 //     goroutine; Close is idempotent and the first reason wins.
 //

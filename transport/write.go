@@ -229,25 +229,16 @@ func (l *keeperLink) CanPing() bool { return l.ws != nil }
 
 // SendPing writes a Ping frame, unless a chunk is being written or is
 // queued: then the link is not idle and the probe is skipped.
-func (l *keeperLink) SendPing() error {
-	c := l.conn()
-	if !c.wmu.TryLock() {
-		return errBusy
-	}
-	defer c.wmu.Unlock()
-	if c.held > 0 || len(c.out) > 0 {
-		return errBusy
-	}
-	var buf [maxFrameHeader]byte
-	frame := c.appendFrame(buf[:0], opPing, nil)
-	_ = c.nc.SetWriteDeadline(time.Now().Add(min(c.cfg.keepalive.Timeout, c.cfg.WriteTimeout)))
-	_, err := c.nc.Write(frame)
-	return c.writeDone(len(frame), err)
-}
+func (l *keeperLink) SendPing() error { return l.sendProbe(nil) }
 
 // SendProbe writes a bodiless SEND through the data path, unless a chunk
 // is being written: then the link is not idle and the probe is skipped.
-func (l *keeperLink) SendProbe(m *msrp.Message) error {
+func (l *keeperLink) SendProbe(m *msrp.Message) error { return l.sendProbe(m) }
+
+// sendProbe writes m, or a Ping frame for nil, without waiting for the
+// write lock. It may block on the socket for WriteTimeout, which the
+// keepalive Scheduler allows for.
+func (l *keeperLink) sendProbe(m *msrp.Message) error {
 	c := l.conn()
 	if !c.wmu.TryLock() {
 		return errBusy
@@ -256,10 +247,16 @@ func (l *keeperLink) SendProbe(m *msrp.Message) error {
 	if c.held > 0 || len(c.out) > 0 {
 		return errBusy // chunks are queued: the link is not idle
 	}
-	var buf [512]byte
-	b, err := c.encode(buf[:0], m, false)
-	if err != nil {
-		return err
+	// A pooled buffer: one on the stack would escape to the heap through
+	// the net.Conn, a garbage every probe.
+	bp := getBuf()
+	defer putBuf(bp)
+	b := c.appendFrame((*bp)[:0], opPing, nil)
+	if m != nil {
+		var err error
+		if b, err = c.encode((*bp)[:0], m, false); err != nil {
+			return err
+		}
 	}
 	return c.writeLocked(b)
 }
@@ -267,8 +264,6 @@ func (l *keeperLink) SendProbe(m *msrp.Message) error {
 func (l *keeperLink) ProbePaths() (to, from string) {
 	return l.conn().PeerURI(), l.conn().LocalURI()
 }
-
-func (l *keeperLink) SetReadDeadline(t time.Time) error { return l.nc.SetReadDeadline(t) }
 
 func (l *keeperLink) CloseDead(detail string) { _ = l.conn().Close(ReasonKeepaliveTimeout, detail) }
 
