@@ -3,6 +3,7 @@ package msrp
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -32,9 +33,13 @@ func BenchmarkParse200(b *testing.B) {
 type loopReader struct {
 	chunk []byte
 	off   int
+	most  int // bytes per Read, as a socket gives them; 0 fills p
 }
 
 func (r *loopReader) Read(p []byte) (int, error) {
+	if r.most > 0 && len(p) > r.most {
+		p = p[:r.most]
+	}
 	n := 0
 	for n < len(p) {
 		c := copy(p[n:], r.chunk[r.off:])
@@ -83,11 +88,28 @@ func bigChunk(size int) []byte {
 	return buf.Bytes()
 }
 
-func benchmarkBody(b *testing.B, size int) {
-	chunk := bigChunk(size)
+// randomChunk returns a SEND with a body of size random bytes: a file
+// transfer, where the end-line's CR turns up every 256 bytes or so.
+func randomChunk(size int) []byte {
+	body := make([]byte, size)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range body {
+		body[i] = byte(rng.Uint32())
+	}
+	var buf bytes.Buffer
+	buf.WriteString("MSRP a786hjs2 SEND\r\nTo-Path: msrp://b.example.com:1/s;tcp\r\n" +
+		"From-Path: msrp://a.example.com:2/s;tcp\r\nContent-Type: application/octet-stream\r\n\r\n")
+	buf.Write(body)
+	buf.WriteString("\r\n-------a786hjs2$\r\n")
+	return buf.Bytes()
+}
+
+func benchmarkBody(b *testing.B, size int) { benchmarkChunk(b, bigChunk(size), size, false, 0) }
+
+func benchmarkChunk(b *testing.B, chunk []byte, size int, pieces bool, readSize int) {
 	b.ReportAllocs()
 	b.SetBytes(int64(size))
-	src := &loopReader{chunk: chunk}
+	src := &loopReader{chunk: chunk, most: readSize}
 	rd := NewReader(src, 0)
 	for b.Loop() {
 		if _, err := rd.ReadHeader(); err != nil {
@@ -95,14 +117,22 @@ func benchmarkBody(b *testing.B, size int) {
 		}
 		n := 0
 		for {
-			piece, err := rd.NextBody(0)
-			if err == io.EOF {
-				break
+			var piece []byte
+			var last bool
+			var err error
+			if pieces {
+				piece, last, err = rd.NextPiece(64 << 10)
+			} else {
+				piece, err = rd.NextBody(0)
+				last = err == io.EOF
 			}
-			if err != nil {
+			if err != nil && err != io.EOF {
 				b.Fatal(err)
 			}
 			n += len(piece)
+			if last {
+				break
+			}
 		}
 		if n != size {
 			b.Fatalf("body of %d bytes, want %d", n, size)
@@ -112,3 +142,13 @@ func benchmarkBody(b *testing.B, size int) {
 
 func BenchmarkBody64K(b *testing.B) { benchmarkBody(b, 64<<10) }
 func BenchmarkBody4M(b *testing.B)  { benchmarkBody(b, 4<<20) }
+
+// The relay's path: 64 KiB chunks of random bytes taken with NextPiece.
+func BenchmarkPieceRandom64K(b *testing.B) {
+	benchmarkChunk(b, randomChunk(64<<10), 64<<10, true, 0)
+}
+
+// The same, read 16 KiB at a time as from a loopback socket.
+func BenchmarkPieceRandom64KReads16K(b *testing.B) {
+	benchmarkChunk(b, randomChunk(64<<10), 64<<10, true, 16<<10)
+}

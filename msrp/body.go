@@ -11,41 +11,11 @@ import (
 // call on r. At the end-line it returns io.EOF and Flag tells how the chunk
 // ended; outside a body it returns io.EOF at once.
 func (r *Reader) NextBody(max int) ([]byte, error) {
-	if r.err != nil {
-		return nil, r.err
+	piece, last, err := r.nextPiece(max, false)
+	if err == nil && last {
+		err = io.EOF
 	}
-	if r.state != stateBody {
-		return nil, io.EOF
-	}
-	for {
-		data, _ := r.br.Peek(r.br.Buffered())
-		n, endLen, need := r.scanBody(data)
-		if endLen > 0 && n == 0 {
-			r.state = stateHead
-			r.flag = data[endLen-1]
-			if _, err := r.br.Discard(endLen); err != nil {
-				return nil, err
-			}
-			return nil, io.EOF
-		}
-		if n > 0 {
-			if max > 0 && n > max {
-				n = max
-			}
-			r.atStart = false
-			piece := data[:n]
-			_, err := r.br.Discard(n)
-			return piece, err
-		}
-		// need is at most an end-line's length, far below the buffer size.
-		if _, err := r.br.Peek(len(data) + need); err != nil {
-			if errors.Is(err, io.EOF) {
-				r.err = fatalf(string(r.marker[9:]), "connection ended inside a body")
-				return nil, r.err
-			}
-			return nil, err
-		}
-	}
+	return piece, err
 }
 
 // NextPiece is NextBody for relays: it also tells whether the piece ends
@@ -54,27 +24,56 @@ func (r *Reader) NextBody(max int) ([]byte, error) {
 // out as one piece; otherwise a later call returns an empty last piece.
 // Flag is valid once last is true.
 func (r *Reader) NextPiece(max int) (piece []byte, last bool, err error) {
+	return r.nextPiece(max, true)
+}
+
+// nextPiece scans the buffered body once per call. With withEnd, a piece
+// followed by its end-line is returned together with it (last set);
+// otherwise the end-line is a call of its own, as io.Reader users expect.
+func (r *Reader) nextPiece(max int, withEnd bool) (piece []byte, last bool, err error) {
 	if r.err != nil {
 		return nil, false, r.err
 	}
 	if r.state != stateBody {
 		return nil, true, nil
 	}
-	data, _ := r.br.Peek(r.br.Buffered())
-	if n, endLen, _ := r.scanBody(data); n > 0 && endLen > 0 && (max <= 0 || n <= max) {
-		r.state = stateHead
-		r.atStart = false
-		r.flag = data[n+endLen-1]
-		if _, err := r.br.Discard(n + endLen); err != nil {
+	for {
+		data, _ := r.br.Peek(r.br.Buffered())
+		if limit := max + len(r.marker) + 1; max > 0 && len(data) > limit {
+			// Enough to see an end-line right after a max-byte piece; the
+			// rest is scanned by later calls, not again by every call.
+			data = data[:limit]
+		}
+		n, endLen, need := r.scanBody(data)
+		if endLen > 0 && (n == 0 || withEnd && (max <= 0 || n <= max)) {
+			r.state = stateHead
+			r.flag = data[n+endLen-1]
+			if _, err := r.br.Discard(n + endLen); err != nil {
+				return nil, false, err
+			}
+			if n == 0 {
+				return nil, true, nil
+			}
+			r.atStart = false
+			return data[:n], true, nil
+		}
+		if n > 0 {
+			if max > 0 && n > max {
+				n = max
+			}
+			r.atStart = false
+			_, err := r.br.Discard(n)
+			return data[:n], false, err
+		}
+		// need is at most an end-line's length, far below the buffer size.
+		if _, err := r.br.Peek(len(data) + need); err != nil {
+			if errors.Is(err, io.EOF) {
+				r.err = fatalf(string(r.marker[9:]), "connection ended inside a body")
+				return nil, false, r.err
+			}
 			return nil, false, err
 		}
-		return data[:n], true, nil
 	}
-	piece, err = r.NextBody(max)
-	if err == io.EOF {
-		return nil, true, nil
-	}
-	return piece, false, err
 }
 
 // scanBody looks at buffered body bytes. It returns how many bytes are
