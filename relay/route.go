@@ -34,7 +34,10 @@ type decision struct {
 // relay.
 func (p *peer) decide(m *msrp.Message) decision {
 	toRaw, fromRaw := m.Header(msrp.HeaderToPath), m.Header(msrp.HeaderFromPath)
-	pp, err := p.paths.get(toRaw, fromRaw)
+	// An AUTH comes once per session and refresh, so its paths are not
+	// kept: cached, they would pin the whole AUTH request of every idle
+	// connection.
+	pp, err := p.paths.get(toRaw, fromRaw, m.Method != msrp.MethodAUTH)
 	if err != nil {
 		return refuse(400, err.Error())
 	}
@@ -166,7 +169,7 @@ var (
 	errBadFromPath = errors.New("bad From-Path")
 )
 
-func (c *pathCache) get(toRaw, fromRaw string) (*parsedPaths, error) {
+func (c *pathCache) get(toRaw, fromRaw string, keep bool) (*parsedPaths, error) {
 	if l := c.last; l != nil && l.toRaw == toRaw && l.fromRaw == fromRaw {
 		return l, nil
 	}
@@ -180,6 +183,8 @@ func (c *pathCache) get(toRaw, fromRaw string) (*parsedPaths, error) {
 	}
 	pp := &parsedPaths{toRaw: toRaw, fromRaw: fromRaw, to: to, from: from,
 		toFields: strings.Fields(toRaw), fromFields: strings.Fields(fromRaw)}
-	c.last = pp
+	if keep {
+		c.last = pp
+	}
 	return pp, nil
 }
