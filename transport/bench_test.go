@@ -76,7 +76,10 @@ func BenchmarkIdleWebSocket10k(b *testing.B) {
 	b.ResetTimer()
 	const window = 10 * time.Second
 	probes0 := totals.Snapshot()
+	var ma0, ma1 runtime.MemStats
+	runtime.ReadMemStats(&ma0)
 	cpu := measureCPU(b, window, func() { time.Sleep(window) })
+	runtime.ReadMemStats(&ma1)
 	probes := totals.Snapshot()
 	pings := float64(probes.ProbesFrames-probes0.ProbesFrames) / window.Seconds() / benchConns
 	if probes.Misses != 0 || probes.Timeouts != 0 {
@@ -94,6 +97,11 @@ func BenchmarkIdleWebSocket10k(b *testing.B) {
 	b.ReportMetric(live, "heap+stack-bytes/conn")
 	b.ReportMetric(cpuPct, "cpu%/core")
 	b.ReportMetric(pings, "pings/conn/s")
+	// An idle relay should make no garbage: what it allocates per probe
+	// drives its heap from one GC to the next, and so its RSS.
+	sent := float64(probes.ProbesFrames - probes0.ProbesFrames)
+	b.ReportMetric(float64(ma1.Mallocs-ma0.Mallocs)/sent, "allocs/ping")
+	b.ReportMetric(float64(ma1.TotalAlloc-ma0.TotalAlloc)/sent, "B-alloc/ping")
 	b.ReportMetric(float64(runtime.NumGoroutine())/benchConns, "goroutines/conn")
 	b.Logf("%d conns: RSS %.1f KiB/conn (heap+stack in use %.1f KiB/conn), CPU %.2f%% of one core idle at 1s interval, %.3f Pings per connection and second",
 		benchConns, perConn/1024, live/1024, cpuPct, pings)

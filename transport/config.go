@@ -20,9 +20,10 @@ const (
 )
 
 // wsReadBuffer is the WebSocket read buffer. It only has to hold frame
-// headers and control frames (gorilla reads larger payloads straight into
-// the caller's slice), and every idle connection keeps one.
-const wsReadBuffer = 512
+// headers and control frames (at most 14 + 125 bytes; gorilla reads larger
+// payloads straight into the caller's slice, and busy connections read
+// ahead through hookConn), and every idle connection keeps one.
+const wsReadBuffer = 256
 
 // wsWriteBuffer is what gorilla is told its write buffer is; it never
 // writes data (see wsWritePool), so the size only has to be valid.

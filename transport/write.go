@@ -192,8 +192,11 @@ func (c *Conn) writeLocked(b []byte) error {
 // writeControl writes a control frame (Pong, Close) between whole
 // frames; chunks queued by a hold stay queued behind it.
 func (c *Conn) writeControl(opcode byte, payload []byte, wait time.Duration) error {
-	var buf [maxFrameHeader + 125]byte
-	frame := c.appendFrame(buf[:0], opcode, payload)
+	// Pooled: a buffer on the stack would escape through the net.Conn,
+	// garbage for every Pong an idle connection sends.
+	bp := getBuf()
+	defer putBuf(bp)
+	frame := c.appendFrame((*bp)[:0], opcode, payload)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed() {
