@@ -50,6 +50,11 @@ func newAssembly(e *Endpoint, m *msrp.Message, id string, total int64) (*assembl
 			return nil, fmt.Errorf("spool: %w", err)
 		}
 		a.file = f
+	case total > 0 && e.cfg.NewBody != nil:
+		a.buf = e.cfg.NewBody(total)
+		if int64(len(a.buf)) < total {
+			return nil, fmt.Errorf("NewBody gave %d bytes for a %d-byte message", len(a.buf), total)
+		}
 	case total > 0:
 		a.buf = make([]byte, total)
 	}

@@ -142,3 +142,34 @@ func TestReceiverGone(t *testing.T) {
 	}
 	t.Logf("after %v: %v", time.Since(start).Round(time.Millisecond), err)
 }
+
+// TestNewBodyReused: a message is assembled in the buffer Config.NewBody
+// gives, whatever that buffer held before, and a short one is refused.
+func TestNewBodyReused(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, "", "", nil)
+	body := make([]byte, 300<<10)
+	_, _ = rand.Read(body)
+	given := bytes.Repeat([]byte{0xee}, len(body)+100) // stale contents
+	var asked []int64
+	a := dial(t, r.url("tcp"), "alice", nil)
+	b := dial(t, r.url("ws"), "bob", func(c *Config) {
+		c.NewBody = func(size int64) []byte {
+			asked = append(asked, size) // the reader goroutine only
+			return given
+		}
+	})
+	if err := a.Send(context.Background(), a.PathTo(b.Path()), "application/octet-stream", body); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	m := next(t, b, 10*time.Second)
+	if !bytes.Equal(m.Body, body) {
+		t.Fatalf("body differs")
+	}
+	if &m.Body[0] != &given[0] {
+		t.Error("body not assembled in the buffer NewBody gave")
+	}
+	if len(asked) != 1 || asked[0] != int64(len(body)) {
+		t.Errorf("NewBody asked for %v, want one call for %d bytes", asked, len(body))
+	}
+}

@@ -78,6 +78,13 @@ type Config struct {
 	// SpoolThreshold is the size above which messages are spooled to
 	// SpoolDir. 0 means DefaultSpoolThreshold (1 MiB).
 	SpoolThreshold int64
+	// NewBody, if set, returns the buffer an incoming message of size bytes
+	// is assembled in (at least size long; its contents do not matter, a
+	// message is delivered only once every byte arrived). nil means make.
+	// With it an application done with a Message.Body can reuse it for a
+	// later message, which a load generator needs at high rates: a new
+	// buffer per message is mostly spent clearing memory and collecting it.
+	NewBody func(size int64) []byte
 	// OnMessage, if set, is called on the connection's reader goroutine for
 	// every complete incoming message; while it runs no further chunk is
 	// read (backpressure). If nil, messages go to Endpoint.Messages.

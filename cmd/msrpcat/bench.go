@@ -168,7 +168,7 @@ func (p *pair) connect(ctx context.Context, c *cli.Context, window int) error {
 	}
 	cfgA.ReconnectAttempts, cfgB.ReconnectAttempts = 0, 0
 	cfgA.ChunkSize, cfgA.Window = c.Int("chunk"), window
-	cfgB.OnMessage = p.receive
+	cfgB.OnMessage, cfgB.NewBody = p.receive, p.newBody
 	if p.r, err = endpoint.Dial(ctx, cfgB); err != nil {
 		return err
 	}
