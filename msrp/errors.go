@@ -45,6 +45,9 @@ func (e *ParseError) Error() string {
 // framing, or any error that is not a ParseError at all (I/O errors end a
 // stream too).
 func IsFatal(err error) bool {
+	if err == nil {
+		return false // the common case, without errors.As's allocation
+	}
 	var pe *ParseError
 	if errors.As(err, &pe) {
 		return pe.Fatal

@@ -92,7 +92,8 @@ func (id *identity) addListener(a net.Addr) {
 func (id *identity) isOurs(u msrp.URI, portless bool) bool {
 	id.mu.RLock()
 	defer id.mu.RUnlock()
-	if !id.hosts[normHost(u.Host)] {
+	// Most requests name the host as we do; normalizing costs a string.
+	if !id.hosts[u.Host] && !id.hosts[normHost(u.Host)] {
 		return false
 	}
 	if u.Port == 0 {
