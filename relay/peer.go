@@ -23,6 +23,13 @@ type peer struct {
 	authFailures int
 	closed       bool
 
+	// deadlines queues the pending transactions whose timer started, in
+	// that order; sweep fires for the earliest and is running (or its
+	// function is about to run) while sweepArmed is set.
+	deadlines  deadlineQueue
+	sweep      *time.Timer
+	sweepArmed bool
+
 	// proven is set once a request from this connection succeeded, which
 	// ends its probation (RFC 4976 section 6.1).
 	proven    bool
@@ -186,6 +193,7 @@ func (p *peer) cleanup() {
 	pending := p.pending
 	p.sessions = map[string]*session{}
 	p.pending = map[string]*txn{}
+	p.stopSweep()
 	if p.probation != nil {
 		p.probation.Stop()
 	}

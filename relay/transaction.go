@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/msrpd/msrpd/msrp"
 )
@@ -12,8 +11,9 @@ import (
 var errPeerClosed = errors.New("relay: connection closed")
 
 // txn is a request the relay forwarded and expects a response to. It ends
-// exactly once: by a response, by its timer, or by the loss of the
-// connection it went out on.
+// exactly once: by a response, by its deadline (see deadlines.go), or by
+// the loss of the connection it went out on. Whichever comes first takes
+// it out of the pending map of that connection, under its lock.
 type txn struct {
 	tid    string // on the outgoing connection
 	dest   *peer
@@ -26,7 +26,6 @@ type txn struct {
 	byteRange string
 	// backTo and backFrom address REPORTs and responses to the sender.
 	backTo, backFrom string
-	timer            *time.Timer
 }
 
 func (p *peer) track(t *txn) bool {
@@ -39,8 +38,8 @@ func (p *peer) track(t *txn) bool {
 	return true
 }
 
-// untrack removes and returns the transaction with id tid, stopping its
-// timer; nil when it already ended.
+// untrack removes and returns the transaction with id tid; nil when it
+// already ended. Its deadline stays queued and is dropped lazily.
 func (p *peer) untrack(tid string) *txn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -49,25 +48,8 @@ func (p *peer) untrack(tid string) *txn {
 		return nil
 	}
 	delete(p.pending, tid)
-	if t.timer != nil {
-		t.timer.Stop()
-	}
+	p.dropEnded()
 	return t
-}
-
-// armTimer starts the transaction timer once the last byte was written
-// (RFC 4976 section 6.4.1).
-func (p *peer) armTimer(t *txn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.pending[t.tid] != t {
-		return // already answered
-	}
-	t.timer = time.AfterFunc(p.srv.cfg.TransactionTimeout, func() {
-		if p.untrack(t.tid) == t {
-			t.expire()
-		}
-	})
 }
 
 // expire handles a transaction whose response never came.
@@ -171,11 +153,7 @@ func (p *peer) failPending(comment string) {
 	p.mu.Lock()
 	pending := p.pending
 	p.pending = map[string]*txn{}
-	for _, t := range pending {
-		if t.timer != nil {
-			t.timer.Stop()
-		}
-	}
+	p.stopSweep()
 	p.mu.Unlock()
 	for _, t := range pending {
 		t.fail(408, comment)
