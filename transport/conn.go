@@ -44,7 +44,10 @@ type Conn struct {
 	tcp    *net.TCPConn // the socket when it is plain TCP: writes resume, big chunks go by writev
 	client bool         // we dialled it: WebSocket frames we send are masked, those we read are not
 	rd     *msrp.Reader // nil for WebSocket
-	keeper *keepalive.Keeper
+	// keeper is set once, by newConn, but only after keepalive.New has
+	// handed it to the Scheduler, whose goroutines may then reach Close
+	// (a dead peer, a failed probe): atomic, so that they see it.
+	keeper atomic.Pointer[keepalive.Keeper]
 
 	counters keepalive.Counters
 	limiter  keepalive.Limiter // reader goroutine only
@@ -87,7 +90,7 @@ func newConn(cfg *config, kind Kind, nc net.Conn, client bool) (*Conn, error) {
 		_ = nc.Close()
 		return nil, err
 	}
-	c.keeper = k
+	c.keeper.Store(k)
 	return c, nil
 }
 
@@ -147,7 +150,7 @@ func (c *Conn) close(reason CloseReason, detail string, code int) error {
 	if !first {
 		return nil
 	}
-	c.keeper.Stop()
+	c.keeper.Load().Stop()
 	c.cfg.Closes.add(reason)
 	c.logClose(reason, detail)
 	if c.kind.IsWebSocket() && code != 0 {

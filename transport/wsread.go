@@ -394,7 +394,7 @@ func (c *Conn) wsControl(h wsHeader) error {
 	case opPing:
 		err = c.onPing(payload)
 	case opPong:
-		c.keeper.Pong()
+		c.keeper.Load().Pong()
 	default:
 		err = c.onClose(payload)
 	}
@@ -407,7 +407,7 @@ func (c *Conn) wsControl(h wsHeader) error {
 // onPing answers a Ping frame with a Pong carrying its payload through our
 // write path (between whole frames), unless the peer floods.
 func (c *Conn) onPing(payload []byte) error {
-	c.keeper.Received()
+	c.keeper.Load().Received()
 	if !c.limiter.Allow(time.Now(), &c.cfg.keepalive) {
 		return c.flood("Ping frames")
 	}
