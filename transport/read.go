@@ -20,6 +20,10 @@ import (
 // returns a *CloseError; later calls return the same kind of error.
 func (c *Conn) Read() (Frame, error) {
 	if c.closed() {
+		// Closed from elsewhere: give the pools back what the reader
+		// still holds.
+		c.releaseBuf()
+		c.wsr.release()
 		return Frame{}, c.closedErr(nil)
 	}
 	if c.kind.IsWebSocket() {

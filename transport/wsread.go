@@ -299,8 +299,9 @@ func (c *Conn) wsFrameHeader(inMessage bool) (wsHeader, error) {
 	return h, nil
 }
 
-// checkFrame checks what the first two header bytes tell: b0 is the first
-// byte, h holds the second one's fields (length still 0..127).
+// checkFrame checks what the first two header bytes tell, before the rest
+// of the header is read: b0 is the first byte (for the RSV bits), and h
+// holds the fields of both, its length still the 7-bit code.
 func (c *Conn) checkFrame(b0 byte, h wsHeader, inMessage bool) error {
 	switch {
 	case b0&0x70 != 0:
