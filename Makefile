@@ -10,7 +10,8 @@ FUZZ_TARGETS := \
 	./msrp:FuzzParse \
 	./msrp:FuzzParseURI \
 	./relay:FuzzParseDigest \
-	./relay:FuzzRelayRequest
+	./relay:FuzzRelayRequest \
+	./transport:FuzzWSReader
 
 .PHONY: all build run test vet unit fuzz-short fuzz bench soak clean
 

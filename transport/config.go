@@ -19,16 +19,6 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 )
 
-// wsReadBuffer is the WebSocket read buffer. It only has to hold frame
-// headers and control frames (at most 14 + 125 bytes; gorilla reads larger
-// payloads straight into the caller's slice, and busy connections read
-// ahead through hookConn), and every idle connection keeps one.
-const wsReadBuffer = 256
-
-// wsWriteBuffer is what gorilla is told its write buffer is; it never
-// writes data (see wsWritePool), so the size only has to be valid.
-const wsWriteBuffer = 16 << 10
-
 // Config configures listeners, handlers and dialers. The zero value gives
 // the defaults; one Config is shared by all connections it creates.
 type Config struct {

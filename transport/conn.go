@@ -40,17 +40,20 @@ type Frame struct {
 type Conn struct {
 	cfg    *config
 	kind   Kind
-	nc     net.Conn        // the socket (a *tls.Conn for TLS)
-	ws     *websocket.Conn // nil for TCP and TLS
-	tcp    *net.TCPConn    // the socket when it is plain TCP: writes resume, big chunks go by writev
-	client bool            // we dialled it: WebSocket frames we send are masked
-	rd     *msrp.Reader    // nil for WebSocket
-	keeper *keepalive.Keeper
+	nc     net.Conn     // the socket (a *tls.Conn for TLS and wss)
+	tcp    *net.TCPConn // the socket when it is plain TCP: writes resume, big chunks go by writev
+	client bool         // we dialled it: WebSocket frames we send are masked, those we read are not
+	rd     *msrp.Reader // nil for WebSocket
+	// keeper is set once, by newConn, but only after keepalive.New has
+	// handed it to the Scheduler, whose goroutines may then reach Close
+	// (a dead peer, a failed probe): atomic, so that they see it.
+	keeper atomic.Pointer[keepalive.Keeper]
 
 	counters keepalive.Counters
 	limiter  keepalive.Limiter // reader goroutine only
 
 	// Reader state, owned by the reader goroutine.
+	wsr    wsReader      // WebSocket input; unused for TCP and TLS
 	cur    *msrp.Message // chunk being delivered in pieces
 	off    int64
 	wsBuf  *[]byte // WebSocket message lent to the caller until next Read
@@ -71,15 +74,14 @@ type Conn struct {
 	detail    atomic.Pointer[string]
 }
 
-func newConn(cfg *config, kind Kind, nc net.Conn, ws *websocket.Conn) (*Conn, error) {
-	c := &Conn{cfg: cfg, kind: kind, nc: nc, ws: ws, done: make(chan struct{})}
+// newConn makes a Conn of nc, an established connection (WebSocket
+// handshake done); client says that we dialled it.
+func newConn(cfg *config, kind Kind, nc net.Conn, client bool) (*Conn, error) {
+	c := &Conn{cfg: cfg, kind: kind, nc: nc, client: client, done: make(chan struct{})}
 	tuneSocket(nc)
 	c.tcp, _ = nc.(*net.TCPConn)
-	if ws != nil {
-		ws.SetReadLimit(cfg.readLimit)
-		ws.SetPingHandler(c.onPing)
-		ws.SetPongHandler(c.onPong)
-		ws.SetCloseHandler(c.onClose)
+	if kind.IsWebSocket() {
+		c.wsr.init(nc)
 	} else {
 		c.rd = msrp.NewReader(hookReader{c: c, r: nc}, cfg.MaxHeader)
 	}
@@ -88,7 +90,7 @@ func newConn(cfg *config, kind Kind, nc net.Conn, ws *websocket.Conn) (*Conn, er
 		_ = nc.Close()
 		return nil, err
 	}
-	c.keeper = k
+	c.keeper.Store(k)
 	return c, nil
 }
 
@@ -132,6 +134,12 @@ const closeWait = time.Second
 // for ReasonPolicy and ReasonFlood, 1002 for ReasonProtocolError, 1000
 // otherwise (none when the socket is broken or too slow to take it).
 func (c *Conn) Close(reason CloseReason, detail string) error {
+	return c.close(reason, detail, closeCode(reason))
+}
+
+// close is Close with the status code of the close frame a WebSocket peer
+// gets; 0 sends none.
+func (c *Conn) close(reason CloseReason, detail string, code int) error {
 	first := false
 	c.closeOnce.Do(func() {
 		first = true
@@ -142,21 +150,19 @@ func (c *Conn) Close(reason CloseReason, detail string) error {
 	if !first {
 		return nil
 	}
-	c.keeper.Stop()
+	c.keeper.Load().Stop()
 	c.cfg.Closes.add(reason)
 	c.logClose(reason, detail)
-	if c.ws != nil {
-		if code, ok := closeCode(reason); ok {
-			wait := min(closeWait, c.cfg.WriteTimeout)
-			msg := websocket.FormatCloseMessage(code, truncateUTF8(reason.String()+": "+detail, 120))
-			c.writeCloseFrame(msg, wait)
-		}
+	if c.kind.IsWebSocket() && code != 0 {
+		wait := min(closeWait, c.cfg.WriteTimeout)
+		msg := websocket.FormatCloseMessage(code, truncateUTF8(reason.String()+": "+detail, 120))
+		c.writeCloseFrame(msg, wait)
 	}
 	if reason == ReasonShutdown {
 		// Let the last chunks and REPORTs reach the peer: a close with
 		// unread input left would reset the connection and throw away
 		// what is still queued to it. Half-close, and close a moment later.
-		if c.ws == nil {
+		if !c.kind.IsWebSocket() {
 			closeWrite(c.nc)
 		}
 		time.AfterFunc(shutdownLinger, func() { _ = c.nc.Close() })
@@ -179,18 +185,20 @@ func closeWrite(nc net.Conn) {
 	}
 }
 
-func closeCode(r CloseReason) (int, bool) {
+// closeCode is the status code of the close frame a WebSocket peer gets
+// for r; 0 for none.
+func closeCode(r CloseReason) int {
 	switch r {
 	case ReasonShutdown:
-		return websocket.CloseGoingAway, true
+		return websocket.CloseGoingAway
 	case ReasonPolicy, ReasonFlood:
-		return websocket.ClosePolicyViolation, true
+		return websocket.ClosePolicyViolation
 	case ReasonProtocolError:
-		return websocket.CloseProtocolError, true
+		return websocket.CloseProtocolError
 	case ReasonPeerClosed, ReasonReadError, ReasonWriteError, ReasonSlowConsumer:
-		return 0, false // gorilla answered the peer's close, or the socket is unusable
+		return 0 // the reader answered the peer's close, or the socket is unusable
 	}
-	return websocket.CloseNormalClosure, true
+	return websocket.CloseNormalClosure
 }
 
 func (c *Conn) logClose(r CloseReason, detail string) {
@@ -224,14 +232,4 @@ func (c *Conn) writeCloseFrame(msg []byte, wait time.Duration) {
 	frame := c.appendFrame(buf[:0], opClose, msg)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
 	_, _ = c.nc.Write(frame)
-}
-
-// onClose answers the peer's Close frame with one of ours, as gorilla's
-// default handler would but through our write path.
-func (c *Conn) onClose(code int, _ string) error {
-	if code == websocket.CloseNoStatusReceived {
-		code = websocket.CloseNormalClosure
-	}
-	_ = c.writeControl(opClose, websocket.FormatCloseMessage(code, ""), closeWait)
-	return nil
 }

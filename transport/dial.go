@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/msrpd/msrpd/msrp"
 )
 
@@ -93,57 +91,29 @@ func Dial(ctx context.Context, targetURL string, cfg Config) (*Conn, error) {
 	defer cancel()
 	switch t.kind {
 	case KindWS, KindWSS:
-		d := websocket.Dialer{
-			NetDialContext:   dialHooked,
-			HandshakeTimeout: c.HandshakeTimeout,
-			Subprotocols:     []string{Subprotocol},
-			TLSClientConfig:  c.TLSConfig,
-			ReadBufferSize:   wsReadBuffer,
-			WriteBufferSize:  wsWriteBuffer,
-			WriteBufferPool:  &wsWritePool,
-		}
-		ws, resp, err := d.DialContext(ctx, t.url, nil)
-		if resp != nil && resp.Body != nil {
-			_ = resp.Body.Close()
-		}
+		nc, rest, err := dialWebSocket(ctx, t.url, c.TLSConfig)
 		if err != nil {
 			return nil, fmt.Errorf("transport: dial %s: %w", t.url, err)
 		}
-		if ws.Subprotocol() != Subprotocol {
-			_ = ws.Close()
-			return nil, fmt.Errorf("%w (%s)", ErrNoSubprotocol, t.url)
+		conn, err := newConn(c, t.kind, nc, true) // a client masks what it sends (RFC 6455 section 5.3)
+		if err != nil {
+			return nil, err
 		}
-		// For wss the hook sits under TLS, on the TCP connection.
-		nc, hc := unhook(ws.UnderlyingConn())
-		conn, err := newConn(c, t.kind, nc, ws)
-		if conn != nil {
-			conn.client = true // a client masks what it sends (RFC 6455 section 5.3)
-			if hc == nil && t.kind == KindWSS {
-				hc = tlsHook(nc)
-			}
-			if hc != nil {
-				hc.c = conn
-			}
-		}
-		return conn, err
+		conn.wsr.preload(rest) // before the caller's reader starts
+		return conn, nil
 	case KindTLS:
-		tcfg := &tls.Config{}
-		if c.TLSConfig != nil {
-			tcfg = c.TLSConfig.Clone()
-		}
-		if tcfg.ServerName == "" {
-			tcfg.ServerName = t.host // SNI, which RFC 4976 section 9.2 requires
-		}
+		// ServerName for SNI, which RFC 4976 section 9.2 requires.
+		tcfg := clientTLS(c.TLSConfig, t.host)
 		nc, err := (&tls.Dialer{Config: tcfg}).DialContext(ctx, "tcp", t.addr)
 		if err != nil {
 			return nil, fmt.Errorf("transport: dial %s: %w", targetURL, err)
 		}
-		return newConn(c, KindTLS, nc, nil)
+		return newConn(c, KindTLS, nc, true)
 	default:
 		nc, err := (&net.Dialer{}).DialContext(ctx, "tcp", t.addr)
 		if err != nil {
 			return nil, fmt.Errorf("transport: dial %s: %w", targetURL, err)
 		}
-		return newConn(c, KindTCP, nc, nil)
+		return newConn(c, KindTCP, nc, true)
 	}
 }

@@ -1,7 +1,7 @@
-// Package transport carries MSRP chunks over WebSocket (RFC 7977, with
-// github.com/gorilla/websocket and the "msrp" subprotocol), TCP and TLS,
-// on the server side (ServeStream, NewWebSocketHandler) and the client
-// side (Dial), and keeps every connection alive with a keepalive.Keeper.
+// Package transport carries MSRP chunks over WebSocket (RFC 7977, with the
+// "msrp" subprotocol), TCP and TLS, on the server side (ServeStream,
+// NewWebSocketHandler) and the client side (Dial), and keeps every
+// connection alive with a keepalive.Keeper.
 //
 // A Conn moves one whole chunk per Send and returns incoming chunks as
 // Frames, pieces of at most Config.PieceSize bytes. On TCP and TLS the
@@ -12,17 +12,20 @@
 //
 // Concurrency:
 //
-//   - Read belongs to one goroutine, the connection's reader; gorilla's
-//     Ping, Pong and close handlers run inside it.
+//   - Read belongs to one goroutine, the connection's reader. It handles
+//     the peer's Ping, Pong and Close frames as it meets them: a Pong or
+//     a Close frame in answer goes out through the write path below.
 //   - Send may be called from any number of goroutines: a mutex makes the
 //     write path single-writer, so chunks never interleave, and a slow
 //     peer blocks its senders (backpressure); one that takes nothing for
 //     WriteTimeout is closed as a slow consumer. Only a connection held
 //     with Hold queues chunks, at most 64 KiB, until its Release.
-//   - WebSocket frames, data and control alike, are written by this
-//     package through the same mutex (gorilla only reads), each frame in
-//     one Write, so gorilla's own close frame on a failed read cannot cut
-//     into one.
+//   - WebSocket frames are read and written by this package itself
+//     (RFC 6455 section 5; github.com/gorilla/websocket only runs the
+//     server's handshake), so an idle connection keeps no WebSocket
+//     library state and no buffer. Every frame, data or control, is
+//     written whole in one Write under the same mutex, so frames never
+//     interleave.
 //   - SetBeforeRead's function runs on the reader goroutine just before it
 //     waits for network input.
 //   - Keepalive probes are sent by the keepalive Scheduler of the

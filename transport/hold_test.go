@@ -2,7 +2,6 @@ package transport
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"net"
 	"strings"
@@ -129,50 +128,5 @@ func TestBeforeReadRunsBeforeWaiting(t *testing.T) {
 	peer.Write(b)
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestHookConnReadAhead: after a read that fills the caller's buffer, the
-// rest of a burst is taken without waiting and served from memory, in
-// order; once drained, nothing is held.
-func TestHookConnReadAhead(t *testing.T) {
-	addr, conns := rawPeer(t)
-	client, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server := <-conns
-	defer server.Close()
-	h := newHookConn(server)
-	if h.raw == nil {
-		t.Fatal("no raw connection for read-ahead on plain TCP")
-	}
-	burst := make([]byte, 3000)
-	for i := range burst {
-		burst[i] = byte(i)
-	}
-	if _, err := client.Write(burst); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond) // let it all arrive
-	var got []byte
-	p := make([]byte, 512)
-	for len(got) < len(burst) {
-		server.SetReadDeadline(time.Now().Add(5 * time.Second))
-		n, err := h.Read(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, p[:n]...)
-		if len(got) == 512 && h.ahead == nil {
-			t.Error("a full read was not followed by a read-ahead")
-		}
-	}
-	if !bytes.Equal(got, burst) {
-		t.Fatal("bytes reordered or changed by the read-ahead")
-	}
-	if h.ahead != nil {
-		t.Error("read-ahead still held after it was drained")
 	}
 }

@@ -20,9 +20,13 @@ import (
 // returns a *CloseError; later calls return the same kind of error.
 func (c *Conn) Read() (Frame, error) {
 	if c.closed() {
+		// Closed from elsewhere: give the pools back what the reader
+		// still holds.
+		c.releaseBuf()
+		c.wsr.release()
 		return Frame{}, c.closedErr(nil)
 	}
-	if c.ws != nil {
+	if c.kind.IsWebSocket() {
 		return c.readWS()
 	}
 	return c.readStream()
@@ -38,7 +42,7 @@ func (c *Conn) readStream() (Frame, error) {
 				return Frame{}, c.readFailed(err)
 			}
 			if len(piece) > 0 {
-				c.keeper.Received()
+				c.keeper.Load().Received()
 			}
 			if c.off+int64(len(piece)) > int64(c.cfg.MaxChunk) {
 				// The next ReadHeader skips the rest of this body.
@@ -62,7 +66,7 @@ func (c *Conn) readStream() (Frame, error) {
 			return Frame{}, c.readFailed(err)
 		}
 		if err != nil {
-			c.keeper.Received()
+			c.keeper.Load().Received()
 			m.Body = nil
 			return Frame{Msg: m, Last: true, Err: err}, nil
 		}
@@ -89,24 +93,21 @@ func (c *Conn) readWS() (Frame, error) {
 	}
 	c.releaseBuf()
 	for {
-		_, r, err := c.ws.NextReader()
-		if err != nil {
-			return Frame{}, c.readFailed(err)
-		}
-		c.wsBuf, err = readMessage(r)
+		var err error
+		c.wsBuf, err = c.wsMessage()
 		if err != nil {
 			return Frame{}, c.readFailed(err)
 		}
 		m, err := msrp.Parse(*c.wsBuf, c.cfg.MaxHeader)
 		if m == nil {
 			// No transaction id to answer: the peer does not speak MSRP.
-			c.keeper.Received()
+			c.keeper.Load().Received()
 			return Frame{}, c.fail(ReasonProtocolError, err)
 		}
 		if err != nil {
 			// Includes a message with two chunks: answered 400 by the
 			// layer above, the rest of the message is ignored.
-			c.keeper.Received()
+			c.keeper.Load().Received()
 			m.Body = nil
 			return Frame{Msg: m, Last: true, Err: err}, nil
 		}
@@ -152,13 +153,13 @@ func (c *Conn) tooLarge(m *msrp.Message) Frame {
 // our probes, learn URIs, count and rate-limit inbound bodiless SENDs.
 func (c *Conn) inbound(m *msrp.Message) (consumed bool, err error) {
 	if !m.IsRequest() {
-		if c.keeper.IsProbeResponse(m) {
+		if c.keeper.Load().IsProbeResponse(m) {
 			return true, nil
 		}
-		c.keeper.Received()
+		c.keeper.Load().Received()
 		return false, nil
 	}
-	c.keeper.Received()
+	c.keeper.Load().Received()
 	c.learn(m)
 	if m.Method == msrp.MethodSEND && m.Body == nil {
 		c.counters.Add(keepalive.BodilessSend)
@@ -170,41 +171,11 @@ func (c *Conn) inbound(m *msrp.Message) (consumed bool, err error) {
 	return false, nil
 }
 
-// errFlood ends gorilla's read loop from inside the ping handler.
-var errFlood = errors.New("transport: keepalive flood")
-
 func (c *Conn) flood(what string) error {
 	c.counters.Add(keepalive.Flood)
 	c.cfg.Totals.Add(keepalive.Flood)
 	return c.fail(ReasonFlood, errors.New(what+" beyond "+
 		strconv.FormatFloat(c.cfg.keepalive.FloodRate, 'g', -1, 64)+"/s"))
-}
-
-// onPing answers a Ping frame with a Pong through our write path (between
-// whole frames), unless the peer floods.
-func (c *Conn) onPing(data string) error {
-	c.keeper.Received()
-	if !c.limiter.Allow(time.Now(), &c.cfg.keepalive) {
-		_ = c.flood("Ping frames")
-		return errFlood
-	}
-	err := c.writeControl(opPong, []byte(data), c.cfg.WriteTimeout)
-	var ne net.Error
-	switch {
-	case err == nil:
-		c.counters.Add(keepalive.PingAnswered)
-		c.cfg.Totals.Add(keepalive.PingAnswered)
-	case errors.Is(err, websocket.ErrCloseSent), errors.As(err, &ne) && ne.Timeout():
-		// As gorilla's default handler: a late Pong is no reason to fail.
-	default:
-		return err
-	}
-	return nil
-}
-
-func (c *Conn) onPong(string) error {
-	c.keeper.Pong()
-	return nil
 }
 
 // readFailed closes the connection with the reason err implies.
@@ -213,6 +184,7 @@ func (c *Conn) readFailed(err error) error {
 		return c.closedErr(err)
 	}
 	var ce *websocket.CloseError
+	var we *wsError
 	var pe *msrp.ParseError
 	var ne net.Error
 	switch {
@@ -225,17 +197,27 @@ func (c *Conn) readFailed(err error) error {
 		c.counters.Add(keepalive.Timeout)
 		c.cfg.Totals.Add(keepalive.Timeout)
 		return c.fail(ReasonKeepaliveTimeout, err)
-	case errors.As(err, &pe), errors.Is(err, websocket.ErrReadLimit):
+	case errors.As(err, &we):
+		// Broken WebSocket framing: 1002, or 1009 for a message over
+		// the read limit.
+		return c.failWith(ReasonProtocolError, we.code, err)
+	case errors.As(err, &pe):
 		return c.fail(ReasonProtocolError, err)
 	}
 	return c.fail(ReasonReadError, err)
 }
 
+// fail closes the connection for r and returns the error Read gives.
 func (c *Conn) fail(r CloseReason, err error) error {
+	return c.failWith(r, closeCode(r), err)
+}
+
+// failWith is fail with the status code of the WebSocket close frame.
+func (c *Conn) failWith(r CloseReason, code int, err error) error {
 	detail := ""
 	if err != nil {
 		detail = err.Error()
 	}
-	_ = c.Close(r, detail)
+	_ = c.close(r, detail, code)
 	return c.closedErr(err)
 }

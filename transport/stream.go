@@ -60,7 +60,7 @@ func serveStreamConn(c *config, kind Kind, nc net.Conn, handle func(*Conn)) {
 		}
 		nc = tc
 	}
-	conn, err := newConn(c, kind, nc, nil)
+	conn, err := newConn(c, kind, nc, false)
 	if err != nil {
 		c.log.Errorf("connection from %s: %v", nc.RemoteAddr(), err)
 		return

@@ -43,11 +43,11 @@ func NewWebSocketHandler(cfg Config, handle func(*Conn)) http.Handler {
 		})
 	}
 	h := &wsHandler{cfg: c, handle: handle}
+	// No buffer sizes: gorilla then reuses the HTTP server's buffers for
+	// the handshake and allocates none of its own. Its Conn is dropped
+	// right after the upgrade (see ServeHTTP).
 	h.up = websocket.Upgrader{
 		HandshakeTimeout: c.HandshakeTimeout,
-		ReadBufferSize:   wsReadBuffer,
-		WriteBufferSize:  wsWriteBuffer,
-		WriteBufferPool:  &wsWritePool,
 		Subprotocols:     []string{Subprotocol},
 		CheckOrigin:      c.origins.check,
 	}
@@ -65,8 +65,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if origin := r.Header.Get("Origin"); origin != "" {
 		hdr = http.Header{"Access-Control-Allow-Origin": {origin}}
 	}
-	hw := &hookWriter{ResponseWriter: w}
-	ws, err := h.up.Upgrade(hw, r, hdr) // refuses bad Origins with 403
+	ws, err := h.up.Upgrade(w, r, hdr) // refuses bad Origins with 403
 	if err != nil {
 		h.cfg.log.Infof("refused WebSocket handshake from %s (Origin %q): %v", r.RemoteAddr, r.Header.Get("Origin"), err)
 		return
@@ -75,14 +74,14 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		kind = KindWSS
 	}
-	nc, hc := unhook(ws.UnderlyingConn())
-	conn, err := newConn(h.cfg, kind, nc, ws)
+	// Only the socket is kept; gorilla's Conn becomes garbage, and its
+	// buffers with it. Frames are read by wsread.go and written by
+	// wsframe.go. Nothing can be waiting in gorilla's read buffer: Upgrade
+	// refuses a client that sent data before the handshake completed.
+	conn, err := newConn(h.cfg, kind, ws.UnderlyingConn(), false)
 	if err != nil {
 		h.cfg.log.Errorf("WebSocket connection from %s: %v", r.RemoteAddr, err)
 		return
-	}
-	if hc != nil {
-		hc.c = conn
 	}
 	go func() {
 		defer conn.Close(ReasonLocal, "handler returned")

@@ -26,7 +26,7 @@ func (c *Conn) Send(m *msrp.Message) error {
 	if c.closed() {
 		return c.closedErr(nil)
 	}
-	vectored := len(m.Body) >= writevMin && c.ws == nil && c.tcp != nil
+	vectored := len(m.Body) >= writevMin && !c.kind.IsWebSocket() && c.tcp != nil
 	if !vectored {
 		if queued, err := c.queue(m); queued || err != nil {
 			return err
@@ -55,7 +55,7 @@ func (c *Conn) Send(m *msrp.Message) error {
 	}
 	putBuf(bp)
 	if err == nil {
-		c.keeper.Sent()
+		c.keeper.Load().Sent()
 	}
 	return err
 }
@@ -67,7 +67,7 @@ func (c *Conn) encode(dst []byte, m *msrp.Message, vectored bool) ([]byte, error
 	switch {
 	case vectored:
 		return m.AppendHead(dst)
-	case c.ws != nil:
+	case c.kind.IsWebSocket():
 		// The payload is written after room for the frame header, which
 		// then goes right in front of it: no copy of the chunk.
 		var room [maxFrameHeader]byte
@@ -101,7 +101,7 @@ func (c *Conn) queue(m *msrp.Message) (bool, error) {
 	if c.closed() {
 		return true, c.closedErr(nil)
 	}
-	if c.ws != nil {
+	if c.kind.IsWebSocket() {
 		bp := getBuf()
 		b, err := m.AppendTo((*bp)[:0])
 		if err == nil {
@@ -119,7 +119,7 @@ func (c *Conn) queue(m *msrp.Message) (bool, error) {
 		}
 		c.out = out
 	}
-	c.keeper.Sent()
+	c.keeper.Load().Sent()
 	if len(c.out) >= holdLimit {
 		return true, c.flushLocked()
 	}
@@ -228,7 +228,7 @@ type keeperLink Conn
 
 func (l *keeperLink) conn() *Conn { return (*Conn)(l) }
 
-func (l *keeperLink) CanPing() bool { return l.ws != nil }
+func (l *keeperLink) CanPing() bool { return l.kind.IsWebSocket() }
 
 // SendPing writes a Ping frame, unless a chunk is being written or is
 // queued: then the link is not idle and the probe is skipped.

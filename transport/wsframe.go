@@ -2,24 +2,26 @@ package transport
 
 import (
 	"encoding/binary"
+	"math/bits"
 	mrand "math/rand/v2"
 )
 
-// WebSocket frames are written here rather than by gorilla, which only
-// reads: gorilla writes each message with its own system call, while a
-// relay wants the chunks of a burst to go out together (see hold.go), and
-// a write that resumes after a partial timeout (writeStream) needs the
-// frame as plain bytes. Every frame is written whole in one Write, so it
-// cannot interleave with the close frames gorilla itself writes when a
-// read fails.
+// WebSocket frames are written here rather than by a WebSocket library: a
+// library writes each message with its own system call, while a relay
+// wants the chunks of a burst to go out together (see hold.go), and a
+// write that resumes after a partial timeout (writeStream) needs the frame
+// as plain bytes. Every frame is written whole in one Write, under the
+// write mutex, so control frames never cut into a data frame. Frames are
+// read in wsread.go.
 
 // WebSocket opcodes (RFC 6455 section 5.2).
 const (
-	opText   = 1
-	opBinary = 2
-	opClose  = 8
-	opPing   = 9
-	opPong   = 10
+	opContinuation = 0
+	opText         = 1
+	opBinary       = 2
+	opClose        = 8
+	opPing         = 9
+	opPong         = 10
 )
 
 // maxFrameHeader is the longest frame header: 2 bytes, 8 of length and a
@@ -54,13 +56,30 @@ func frameHeader(h *[maxFrameHeader]byte, opcode byte, n int, mask bool, key uin
 	return h[:i]
 }
 
-// maskBytes applies a client's masking key to a payload in place.
-func maskBytes(b []byte, key uint32) {
-	var k [4]byte
-	binary.BigEndian.PutUint32(k[:], key)
-	for i := range b {
-		b[i] ^= k[i&3]
+// maskBytes applies a client's masking key (RFC 6455 section 5.3) in
+// place to b, a piece of a payload that starts pos bytes into it, and
+// returns the position after b: a payload read in several pieces is
+// unmasked piece by piece. key holds the key's four bytes in wire order.
+//
+// It works eight bytes at a time, which makes the unmasking of a 64 KiB
+// chunk several times faster than a loop over bytes.
+func maskBytes(b []byte, key uint32, pos int) int {
+	end := (pos + len(b)) & 3
+	// Rotate the key so that its byte for b[0] comes first.
+	k := bits.RotateLeft32(key, 8*(pos&3))
+	if len(b) >= 8 {
+		// A little-endian word holds b[0] in its low byte.
+		w := uint64(bits.ReverseBytes32(k))
+		w |= w << 32
+		for len(b) >= 8 {
+			binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(b)^w)
+			b = b[8:]
+		}
 	}
+	for i := range b {
+		b[i] ^= byte(k >> (24 - 8*(i&3)))
+	}
+	return end
 }
 
 // appendFrame appends one whole frame carrying payload to dst.
@@ -74,7 +93,7 @@ func (c *Conn) appendFrame(dst []byte, opcode byte, payload []byte) []byte {
 	start := len(dst)
 	dst = append(dst, payload...)
 	if c.client {
-		maskBytes(dst[start:], key)
+		maskBytes(dst[start:], key, 0)
 	}
 	return dst
 }
@@ -88,7 +107,7 @@ func (c *Conn) frameInPlace(buf []byte, opcode byte) []byte {
 	key := uint32(0)
 	if c.client {
 		key = mrand.Uint32()
-		maskBytes(payload, key)
+		maskBytes(payload, key, 0)
 	}
 	hdr := frameHeader(&h, opcode, len(payload), c.client, key)
 	start := maxFrameHeader - len(hdr)

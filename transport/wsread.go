@@ -1,0 +1,476 @@
+package transport
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/msrpd/msrpd/keepalive"
+)
+
+// WebSocket frames are read here (RFC 6455 section 5), not by a library:
+// a library keeps a connection object and a read buffer for every
+// connection, idle or not, and a relay holds thousands of idle ones. Here
+// an idle connection keeps only the fields of wsReader in its Conn: the
+// frame header is read into a small array, a read-ahead buffer is taken
+// from a pool only while input is waiting, and a message buffer only
+// while a message is being read.
+//
+// gorilla/websocket still runs the server handshake (websocket.go) and
+// supplies the *websocket.CloseError a peer's Close frame is reported as,
+// so that callers matching on it keep working.
+
+// aheadSize is the read-ahead buffer: a burst of small frames.
+const aheadSize = 16 << 10
+
+var aheadPool = sync.Pool{New: func() any { return new([aheadSize]byte) }}
+
+// wsReader is the input side of a WebSocket connection, owned by the
+// reader goroutine. Its zero value reads straight from the connection.
+type wsReader struct {
+	// raw is the socket of a plain TCP connection, set for read-ahead:
+	// through it the reader waits for input without holding a buffer,
+	// and then takes all that has arrived in one system call. TLS has no
+	// read-ahead of ours: crypto/tls buffers whole records itself.
+	raw syscall.RawConn
+	// readFD is r.readAhead, bound once: a method value made for every
+	// raw.Read would be an allocation per frame.
+	readFD func(fd uintptr) bool
+	ahead  *[aheadSize]byte // nil while nothing is buffered
+	pos    int32            // ahead[pos:end] is not consumed yet
+	end    int32
+	errno  syscall.Errno // error of the last read-ahead
+	hdr    [maxFrameHeader]byte
+}
+
+// init prepares read-ahead when nc is plain TCP.
+func (r *wsReader) init(nc net.Conn) {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		if raw, err := tc.SyscallConn(); err == nil {
+			r.raw, r.readFD = raw, r.readAhead
+		}
+	}
+}
+
+// preload buffers b, bytes read past the handshake, to be read first.
+// b must fit the read-ahead buffer (the handshake's bufio.Reader is
+// smaller).
+func (r *wsReader) preload(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	r.ahead = aheadPool.Get().(*[aheadSize]byte)
+	r.pos, r.end = 0, int32(copy(r.ahead[:], b))
+}
+
+// buffered returns the read-ahead not consumed yet.
+func (r *wsReader) buffered() []byte {
+	if r.ahead == nil {
+		return nil
+	}
+	return r.ahead[r.pos:r.end]
+}
+
+// consume marks n buffered bytes as read. A drained read-ahead buffer goes
+// back to the pool at once, so that an idle connection holds none.
+func (r *wsReader) consume(n int) {
+	if r.pos += int32(n); r.pos == r.end {
+		r.release()
+	}
+}
+
+// release returns the read-ahead buffer, dropping what it still holds.
+func (r *wsReader) release() {
+	if r.ahead != nil {
+		aheadPool.Put(r.ahead)
+		r.ahead, r.pos, r.end = nil, 0, 0
+	}
+}
+
+// read reads up to len(p) bytes: buffered ones if there are any, else from
+// nc after calling before, the hook that releases the relay's holds just
+// before the reader may wait for the network (SetBeforeRead). On plain TCP
+// a read smaller than the read-ahead buffer goes through it, so that one
+// system call takes a burst of small frames; a larger one (the rest of a
+// big payload) goes straight into p.
+func (r *wsReader) read(nc net.Conn, p []byte, before func()) (int, error) {
+	if b := r.buffered(); len(b) > 0 {
+		n := copy(p, b)
+		r.consume(n)
+		return n, nil
+	}
+	if before != nil {
+		before()
+	}
+	if r.raw == nil || len(p) >= aheadSize {
+		return nc.Read(p)
+	}
+	if err := r.fill(); err != nil {
+		return 0, err
+	}
+	n := copy(p, r.buffered())
+	r.consume(n)
+	return n, nil
+}
+
+// readFull reads exactly len(p) bytes. Like io.ReadFull it returns io.EOF
+// only when the input ended before the first byte.
+func (r *wsReader) readFull(nc net.Conn, p []byte, before func()) error {
+	for n := 0; n < len(p); {
+		m, err := r.read(nc, p[n:], before)
+		n += m
+		if err != nil {
+			if n == len(p) {
+				return nil
+			}
+			if n > 0 && err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// fill waits until the socket has input and reads all it holds, up to
+// aheadSize, into a pooled buffer. The buffer is taken only once input is
+// there, so an idle connection waits without one; read deadlines and a
+// concurrent Close end the wait as they end any read.
+func (r *wsReader) fill() error {
+	err := r.raw.Read(r.readFD)
+	switch {
+	case err != nil:
+	case r.errno != 0:
+		err = os.NewSyscallError("read", r.errno)
+	case r.end == 0:
+		err = io.EOF
+	default:
+		return nil
+	}
+	r.release()
+	return err
+}
+
+// readAhead is fill's callback to raw.Read, called when the socket may
+// have input; it returns false to have raw.Read wait for more.
+func (r *wsReader) readAhead(fd uintptr) bool {
+	if r.ahead == nil {
+		r.ahead = aheadPool.Get().(*[aheadSize]byte)
+	}
+	var n int
+	var err error
+	for {
+		n, err = syscall.Read(int(fd), r.ahead[:])
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err == syscall.EAGAIN {
+		r.release() // wait without the buffer
+		return false
+	}
+	r.pos, r.end, r.errno = 0, int32(max(n, 0)), 0
+	if err != nil {
+		r.errno, _ = err.(syscall.Errno)
+		if r.errno == 0 {
+			r.errno = syscall.EIO // cannot happen: syscall.Read fails with an Errno
+		}
+	}
+	return true
+}
+
+// wsHeader is a parsed frame header (RFC 6455 section 5.2).
+type wsHeader struct {
+	fin    bool
+	opcode byte
+	masked bool
+	key    uint32 // masking key, bytes in wire order
+	length int64
+}
+
+// maxControlPayload bounds the payload of a control frame (RFC 6455
+// section 5.5).
+const maxControlPayload = 125
+
+// wsError is the peer breaking RFC 6455. The connection fails with a
+// Close frame carrying code: 1002 (protocol error) or 1009 (message too
+// big), and ReasonProtocolError.
+type wsError struct {
+	code   int
+	reason string
+}
+
+func (e *wsError) Error() string { return "websocket: " + e.reason }
+
+func protocolError(reason string) error {
+	return &wsError{code: websocket.CloseProtocolError, reason: reason}
+}
+
+// wsMessage reads the next data message (RFC 6455 section 5.4: a text or
+// binary frame, maybe followed by continuation frames) into a pooled
+// buffer, handling the control frames that come before it or between its
+// fragments on the way (section 5.5). The message buffer is taken only
+// when the message's first frame has arrived. Any error is fatal to the
+// connection.
+func (c *Conn) wsMessage() (*[]byte, error) {
+	var msg *[]byte
+	var err error
+	for {
+		var h wsHeader
+		if h, err = c.wsFrameHeader(msg != nil); err != nil {
+			break
+		}
+		if h.opcode >= opClose {
+			if err = c.wsControl(h); err != nil {
+				break
+			}
+			continue
+		}
+		// Text frames are not checked for UTF-8: RFC 7977 section 4.2
+		// lets text and binary frames alike carry MSRP, whose bodies are
+		// any bytes; gorilla did not check either.
+		if msg == nil {
+			msg = getBuf()
+		}
+		if err = c.wsPayload(msg, h); err != nil {
+			break
+		}
+		if h.fin {
+			return msg, nil
+		}
+	}
+	if msg != nil {
+		putBuf(msg)
+	}
+	c.wsr.release()
+	return nil, err
+}
+
+// wsFrameHeader reads and checks a frame header, 2 to 14 bytes read into
+// the reader's small array. inMessage says whether a fragmented message
+// is in progress.
+func (c *Conn) wsFrameHeader(inMessage bool) (wsHeader, error) {
+	r := &c.wsr
+	b := r.hdr[:]
+	if err := r.readFull(c.nc, b[:2], c.beforeRead); err != nil {
+		return wsHeader{}, err
+	}
+	h := wsHeader{fin: b[0]&0x80 != 0, opcode: b[0] & 0x0f, masked: b[1]&0x80 != 0, length: int64(b[1] & 0x7f)}
+	if err := c.checkFrame(b[0], h, inMessage); err != nil {
+		return h, err
+	}
+	ext := 0
+	switch h.length {
+	case 126:
+		ext = 2
+	case 127:
+		ext = 8
+	}
+	n := ext
+	if h.masked {
+		n += 4
+	}
+	if err := r.readFull(c.nc, b[2:2+n], c.beforeRead); err != nil {
+		return h, unexpectedEOF(err)
+	}
+	switch ext {
+	case 2:
+		h.length = int64(binary.BigEndian.Uint16(b[2:]))
+	case 8:
+		v := binary.BigEndian.Uint64(b[2:])
+		if v>>63 != 0 {
+			return h, protocolError("64-bit payload length with the most significant bit set")
+		}
+		h.length = int64(v)
+	}
+	if h.masked {
+		h.key = binary.BigEndian.Uint32(b[2+ext:])
+	}
+	return h, nil
+}
+
+// checkFrame checks what the first two header bytes tell, before the rest
+// of the header is read: b0 is the first byte (for the RSV bits), and h
+// holds the fields of both, its length still the 7-bit code.
+func (c *Conn) checkFrame(b0 byte, h wsHeader, inMessage bool) error {
+	switch {
+	case b0&0x70 != 0:
+		return protocolError("reserved bits set in a frame header, but no extension was negotiated")
+	case c.client && h.masked:
+		return protocolError("masked frame from the server") // section 5.1
+	case !c.client && !h.masked:
+		return protocolError("unmasked frame from the client") // section 5.1
+	}
+	switch h.opcode {
+	case opClose, opPing, opPong:
+		if !h.fin {
+			return opcodeError("fragmented control frame", h.opcode)
+		}
+		if h.length > maxControlPayload {
+			return opcodeError("control frame with a payload over 125 bytes", h.opcode)
+		}
+	case opText, opBinary:
+		if inMessage {
+			return opcodeError("data frame inside a fragmented message", h.opcode)
+		}
+	case opContinuation:
+		if !inMessage {
+			return protocolError("continuation frame without a message to continue")
+		}
+	default:
+		return opcodeError("unknown opcode", h.opcode)
+	}
+	return nil
+}
+
+func opcodeError(what string, opcode byte) error {
+	return protocolError(what + " (opcode " + strconv.Itoa(int(opcode)) + ")")
+}
+
+// wsPayload appends the payload of data frame h, unmasked, to the message
+// in *msg. The buffer grows as bytes arrive rather than by the length the
+// header claims, so a peer that announces a big frame and sends little
+// makes us allocate little.
+func (c *Conn) wsPayload(msg *[]byte, h wsHeader) error {
+	b := *msg
+	if h.length > c.cfg.readLimit-int64(len(b)) {
+		return &wsError{code: websocket.CloseMessageTooBig,
+			reason: "message exceeds the read limit of " + strconv.FormatInt(c.cfg.readLimit, 10) + " bytes"}
+	}
+	pos := 0
+	var err error
+	for left := h.length; left > 0 && err == nil; {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, int(min(left, int64(max(cap(b), firstBuffer)))))
+		}
+		room := b[len(b):cap(b)]
+		if int64(len(room)) > left {
+			room = room[:left]
+		}
+		var n int
+		n, err = c.wsr.read(c.nc, room, c.beforeRead)
+		if h.masked {
+			pos = maskBytes(room[:n], h.key, pos)
+		}
+		b = b[:len(b)+n]
+		left -= int64(n)
+		if left == 0 {
+			err = nil // the frame is whole; an error will show on the next read
+		}
+	}
+	*msg = b
+	return unexpectedEOF(err)
+}
+
+// wsControl handles control frame h at once, also between the fragments
+// of a message (RFC 6455 section 5.5).
+func (c *Conn) wsControl(h wsHeader) error {
+	var bp *[]byte
+	var payload []byte
+	if h.length > 0 {
+		// Pooled: a small array here would escape through net.Conn.Read,
+		// an allocation for every Ping.
+		bp = getBuf()
+		payload = slices.Grow((*bp)[:0], maxControlPayload)[:h.length]
+		if err := c.wsr.readFull(c.nc, payload, c.beforeRead); err != nil {
+			putBuf(bp)
+			return unexpectedEOF(err)
+		}
+		if h.masked {
+			maskBytes(payload, h.key, 0)
+		}
+	}
+	var err error
+	switch h.opcode {
+	case opPing:
+		err = c.onPing(payload)
+	case opPong:
+		c.keeper.Load().Pong()
+	default:
+		err = c.onClose(payload)
+	}
+	if bp != nil {
+		putBuf(bp)
+	}
+	return err
+}
+
+// onPing answers a Ping frame with a Pong carrying its payload through our
+// write path (between whole frames), unless the peer floods.
+func (c *Conn) onPing(payload []byte) error {
+	c.keeper.Load().Received()
+	if !c.limiter.Allow(time.Now(), &c.cfg.keepalive) {
+		return c.flood("Ping frames")
+	}
+	err := c.writeControl(opPong, payload, c.cfg.WriteTimeout)
+	if err == nil {
+		c.counters.Add(keepalive.PingAnswered)
+		c.cfg.Totals.Add(keepalive.PingAnswered)
+		return nil
+	}
+	// Declared here, not above: errors.As moves it to the heap, an
+	// allocation for every Ping.
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return nil // a late Pong is no reason to fail, as with gorilla's handler
+	}
+	return err
+}
+
+// onClose answers the peer's Close frame with one echoing its status code
+// (RFC 6455 section 5.5.1; 1000 when it had none) and returns the
+// *websocket.CloseError that ends the read: the connection then closes as
+// ReasonPeerClosed.
+func (c *Conn) onClose(payload []byte) error {
+	code, text := websocket.CloseNoStatusReceived, ""
+	switch {
+	case len(payload) == 1:
+		return protocolError("close frame with a 1-byte payload")
+	case len(payload) >= 2:
+		code, text = int(binary.BigEndian.Uint16(payload)), string(payload[2:])
+		if !validCloseCode(code) {
+			return protocolError("close frame with status code " + strconv.Itoa(code))
+		}
+		if !utf8.ValidString(text) {
+			return protocolError("close frame reason is not UTF-8") // section 5.5.1
+		}
+	}
+	echo := code
+	if echo == websocket.CloseNoStatusReceived {
+		echo = websocket.CloseNormalClosure
+	}
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], uint16(echo))
+	_ = c.writeControl(opClose, b[:], closeWait)
+	return &websocket.CloseError{Code: code, Text: text}
+}
+
+// validCloseCode reports whether a peer may send code in a Close frame
+// (RFC 6455 section 7.4 and the IANA registry): 1004-1006 and 1015 are
+// reserved, 3000-4999 are for libraries and applications.
+func validCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+		return true
+	}
+	return code >= 3000 && code <= 4999
+}
+
+// unexpectedEOF turns the end of input inside a frame into
+// io.ErrUnexpectedEOF.
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
