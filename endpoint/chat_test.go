@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/msrpd/msrpd/relay"
 )
 
 func TestChat(t *testing.T) {
@@ -171,5 +173,34 @@ func TestNewBodyReused(t *testing.T) {
 	}
 	if len(asked) != 1 || asked[0] != int64(len(body)) {
 		t.Errorf("NewBody asked for %v, want one call for %d bytes", asked, len(body))
+	}
+}
+
+// TestSlowInboxStillAnswered: the receiver batches its 200s until its
+// reader next waits for input, but an application that leaves the inbox
+// full must not hold back the 200 of the message it has not taken yet,
+// or the relay times the chunk out and reports a failure to the sender.
+func TestSlowInboxStillAnswered(t *testing.T) {
+	checkGoroutines(t)
+	const timeout = 300 * time.Millisecond
+	r := newTestRelay(t, "", "", func(c *relay.Config) { c.TransactionTimeout = timeout })
+	a := dial(t, r.url("tcp"), "alice", nil)
+	b := dial(t, r.url("tcp"), "bob", nil)
+	for i := 0; i < DefaultInboxSize+1; i++ { // one more than the inbox holds
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := a.Send(ctx, a.PathTo(b.Path()), "text/plain", fmt.Appendf(nil, "m%d", i))
+		cancel()
+		if err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	time.Sleep(3 * timeout) // nobody reads b's inbox meanwhile
+	if n := r.srv.Stats().FailuresReported; n != 0 {
+		t.Fatalf("relay reported %d failures: the receiver's 200s were held while its inbox was full", n)
+	}
+	for i := 0; i < DefaultInboxSize+1; i++ {
+		if m := next(t, b, 5*time.Second); string(m.Body) != fmt.Sprintf("m%d", i) {
+			t.Fatalf("message %d: %q", i, m.Body)
+		}
 	}
 }

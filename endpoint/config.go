@@ -87,7 +87,10 @@ type Config struct {
 	NewBody func(size int64) []byte
 	// OnMessage, if set, is called on the connection's reader goroutine for
 	// every complete incoming message; while it runs no further chunk is
-	// read (backpressure). If nil, messages go to Endpoint.Messages.
+	// read (backpressure), and what the endpoint sends meanwhile (the 200s
+	// of the chunks just read, SENDs from other goroutines) is queued and
+	// written, in one go, when the reader next waits for input. So it must
+	// not wait for a response. If nil, messages go to Endpoint.Messages.
 	OnMessage func(*Message)
 	// OnEvent, if set, is called for connection events (reconnects, new
 	// Use-Paths, refreshes); it must not block.

@@ -13,10 +13,19 @@ import (
 func (e *Endpoint) readLoop(c *transport.Conn) error {
 	rx := newReceiver(e, c)
 	defer rx.discardAll()
+	defer rx.release()
+	// What the endpoint sends while this reader works through a burst of
+	// chunks (its 200s, and SENDs from other goroutines) is held and goes
+	// out in one write just before the reader waits for the network again:
+	// a system call per 200 was a third of a busy receiver's CPU.
+	c.SetBeforeRead(rx.release)
 	for {
 		f, err := c.Read()
 		if err != nil {
 			return err
+		}
+		if !rx.held {
+			rx.held = c.Hold()
 		}
 		m := f.Msg
 		if f.Err != nil {
@@ -39,6 +48,16 @@ func (e *Endpoint) readLoop(c *transport.Conn) error {
 			continue
 		}
 		rx.frame(f)
+	}
+}
+
+// release writes what was held on the receiver's connection.
+func (r *receiver) release() {
+	if r.held {
+		r.held = false
+		if err := r.c.Release(); err != nil {
+			r.e.log.Debugf("held chunks to %s: %v", r.c.RemoteAddr(), err)
+		}
 	}
 }
 

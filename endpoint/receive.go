@@ -12,6 +12,7 @@ type receiver struct {
 	c    *transport.Conn
 	msgs map[string]*assembly // multi-chunk messages being assembled
 	cur  *chunkState          // the chunk whose pieces are arriving
+	held bool                 // c is held until the reader next waits (readLoop)
 }
 
 // chunkState follows one incoming chunk.
@@ -146,6 +147,9 @@ func (r *receiver) deliver(msg *Message) {
 		r.e.cfg.OnMessage(msg)
 		return
 	}
+	// The application may take its time to empty the inbox; what is held
+	// (the 200 for this message among it) must not wait for that.
+	r.release()
 	select {
 	case r.e.inbox <- msg:
 	case <-r.e.closing:
