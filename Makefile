@@ -50,6 +50,8 @@ soak:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./... | tee $(BENCHOUT)
+	# The kernel's own cost of BenchmarkIdleWebSocket10k's round trips, its floor.
+	$(GO) run ./bench/idlefloor | tee -a $(BENCHOUT)
 
 clean:
 	rm -rf $(BIN) $(BENCHOUT)
