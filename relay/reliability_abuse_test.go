@@ -118,7 +118,7 @@ func TestWebSocketAbuse(t *testing.T) {
 	t.Run("oversized message", func(t *testing.T) {
 		c := dialRaw(t, r, "ws")
 		c.auth(relayUser, relayPass)
-		// Over MaxChunk + MaxHeader + 1 KiB: gorilla's read limit stops it
+		// Over MaxChunk + MaxHeader + 1 KiB: the frame reader's read limit stops it
 		// before it is buffered.
 		c.writeRaw(bytes.Repeat([]byte("x"), 200<<10))
 		c.readUntilClosed(5 * time.Second)

@@ -1,10 +1,10 @@
 set terminal pngcairo size 1200,560 font 'DejaVu Sans,11' noenhanced
 set output 'bench/results/latency.png'
 $lat << EOD
-"WS, 5000 msg/s" 0.143 0.244 0.715 0.685 2.481 1.783
-"TCP, 5000 msg/s" 0.149 0.286 0.843 0.687 3.403 1.969
-"WS, full load" 3.185 118.122 13.914 246.305 20.902 267.297
-"TCP, full load" 2.767 162.89 12.999 238.149 20.591 244.677
+"WS, 5000 msg/s" 0.129 0.319 0.547 0.75 2.384 1.874
+"TCP, 5000 msg/s" 0.132 0.322 0.589 0.814 2.25 1.571
+"WS, full load" 2.222 134.449 9.699 252.298 13.996 267.272
+"TCP, full load" 2.02 133.259 9.638 248.407 14.865 264.481
 EOD
 
 set title "Latency percentiles, 200-byte messages (medians of runs; lower is better)"

@@ -1,16 +1,16 @@
 set terminal pngcairo size 1200,560 font 'DejaVu Sans,11' noenhanced
 set output 'bench/results/scaling.png'
 $r0 << EOD
-1 79175.5 5.077
-10 95654.3 12.057
-100 97342.1 123.698
-1000 93176.4 774.466
+1 97619.7 2.806
+10 120413.8 10.443
+100 138706.5 76.83
+1000 120590.1 603.818
 EOD
 $r1 << EOD
-1 46526.7 13.524
-10 46061.4 274.533
-100 6693.7 227.853
-1000 4918.5 772.415
+1 47977.3 9.399
+10 33993.5 262.905
+100 11275.2 295.189
+1000 5187.9 669.746
 EOD
 
 set multiplot layout 1,2 title "Scaling with concurrent pairs over WebSocket (200 B, window 32 per pair; medians)"
