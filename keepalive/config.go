@@ -106,15 +106,15 @@ func (c Config) WithDefaults() (Config, error) {
 func (c Config) Enabled() bool { return c.Interval > 0 && c.Mode != ModeOff }
 
 // DeadBound is the longest a dead peer stays connected after its last sign
-// of life: Interval + Misses×Timeout, plus half a Scheduler tick for each
+// of life: Interval + Misses×Timeout, plus up to a Scheduler tick for each
 // of those steps.
 func (c Config) DeadBound() time.Duration {
-	return c.Interval + time.Duration(c.Misses)*c.Timeout + time.Duration(c.Misses+1)*c.tick()/2
+	return c.Interval + time.Duration(c.Misses)*c.Timeout + time.Duration(c.Misses+1)*c.tick()
 }
 
 // tick is how often a Scheduler for c looks for due probes: an eighth of
-// the shorter of Interval and Timeout, so probes leave within a sixteenth
-// of their time.
+// the shorter of Interval and Timeout, so probes leave within an eighth of
+// their time.
 func (c Config) tick() time.Duration {
 	return max(min(c.Interval, c.Timeout)/8, time.Millisecond)
 }

@@ -16,7 +16,7 @@ import (
 // 10 000 idle WebSocket connections and a 1 s interval this roughly halves
 // the CPU an idle relay spends on keepalive (see the transport package's
 // BenchmarkIdleWebSocket10k). The price is precision: a probe leaves
-// within half a tick, a sixteenth of min(Interval, Timeout), of its time.
+// within a tick, an eighth of min(Interval, Timeout), of its time.
 type Scheduler struct {
 	cfg  Config
 	tick time.Duration

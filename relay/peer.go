@@ -45,6 +45,7 @@ type peer struct {
 	// holds are the connections this reader holds (transport.Conn.Hold)
 	// until it next waits for input (reader goroutine only).
 	holds []*peer
+	now   time.Time // see clock; reader goroutine only
 }
 
 func newPeer(s *Server, c *transport.Conn, outbound bool) *peer {
@@ -129,8 +130,20 @@ func (p *peer) hold(d *peer) {
 	}
 }
 
+// clock returns the time for session expiry checks, read once per burst
+// of chunks rather than per chunk (a clock read per chunk was 1.5 % of the
+// relay's CPU): releaseHolds, called before the reader waits for input,
+// forgets it. Reader goroutine only.
+func (p *peer) clock() time.Time {
+	if p.now.IsZero() {
+		p.now = time.Now()
+	}
+	return p.now
+}
+
 // releaseHolds writes what was queued on the held connections.
 func (p *peer) releaseHolds() {
+	p.now = time.Time{}
 	for i, d := range p.holds {
 		if err := d.conn.Release(); err != nil {
 			p.srv.log.Debugf("%s: queued chunks to %s: %v", p.addr, d.addr, err)

@@ -3,7 +3,6 @@ package relay
 import (
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
@@ -57,7 +56,7 @@ func (p *peer) decide(m *msrp.Message) decision {
 
 	var sess *session
 	if first.SessionID != "" {
-		if sess = s.sessions.get(first.SessionID, time.Now()); sess == nil {
+		if sess = s.sessions.get(first.SessionID, p.clock()); sess == nil {
 			return refuse(481, "")
 		}
 	}
@@ -82,7 +81,7 @@ func (p *peer) decide(m *msrp.Message) decision {
 		if next.SessionID != "" && s.id.isOurs(next, false) {
 			// Both ends are clients of this relay: deliver directly,
 			// rewriting the paths as two hops would.
-			sess2 := s.sessions.get(next.SessionID, time.Now())
+			sess2 := s.sessions.get(next.SessionID, p.clock())
 			if sess2 == nil {
 				return refuse(481, "")
 			}
