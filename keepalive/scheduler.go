@@ -13,10 +13,11 @@ import (
 // pays for a goroutine wake-up, a timer update and a system call on an
 // otherwise sleeping process. Gathering the probes that fall due into one
 // pass per tick lets the runtime and the kernel take them in bursts: at
-// 10 000 idle WebSocket connections and a 1 s interval this roughly halves
-// the CPU an idle relay spends on keepalive (see the transport package's
-// BenchmarkIdleWebSocket10k). The price is precision: a probe leaves
-// within a tick, an eighth of min(Interval, Timeout), of its time.
+// 10 000 idle WebSocket connections and a 1 s interval this cut the CPU an
+// idle process spends on keepalive by more than a quarter (15.7 % to 11.2 %
+// of a core in the transport package's BenchmarkIdleWebSocket10k). The
+// price is precision: a probe leaves within a tick, an eighth of
+// min(Interval, Timeout), of its time.
 type Scheduler struct {
 	cfg  Config
 	tick time.Duration
