@@ -27,7 +27,7 @@ const (
 // of probes; outbound traffic merely postpones the next one.
 type Keeper struct {
 	sched      *Scheduler
-	cfg        *Config // the Scheduler's
+	cfg        *Config // &sched.cfg, shorter to write
 	link       Link
 	log        logging.LeveledLogger
 	per, total *Counters
@@ -48,8 +48,8 @@ type Keeper struct {
 	seq        uint32
 }
 
-// New returns a running Keeper for link, driven by s. per and total may be
-// nil.
+// New returns a Keeper for link, driven by s once Start is called. per and
+// total may be nil.
 func New(s *Scheduler, link Link, log logging.LeveledLogger, per, total *Counters) (*Keeper, error) {
 	switch {
 	case s == nil:
@@ -62,10 +62,19 @@ func New(s *Scheduler, link Link, log logging.LeveledLogger, per, total *Counter
 	k := &Keeper{sched: s, cfg: &s.cfg, link: link, log: log, per: per, total: total, slot: -1}
 	k.sendMode = s.cfg.Mode == ModeSend || !link.CanPing()
 	k.last.Store(monoNanos(time.Now()))
-	if s.cfg.Enabled() {
-		s.add(k)
-	}
 	return k, nil
+}
+
+// Start begins probing. From then on the Scheduler's goroutines call the
+// Link's methods, so the caller starts k only once it has stored k where
+// those methods find it (a Conn closing from CloseDead stops its Keeper).
+// Starting a stopped Keeper does nothing.
+func (k *Keeper) Start() {
+	k.mu.Lock() // held across add, so a concurrent Stop removes it after
+	defer k.mu.Unlock()
+	if !k.stopped && k.cfg.Enabled() {
+		k.sched.add(k)
+	}
 }
 
 // Received records inbound traffic: it resets the idle clock and ends a
@@ -195,11 +204,7 @@ func (k *Keeper) check(now int64) action {
 	if k.moved.Load() && k.moved.Swap(false) {
 		k.last.Store(now) // the traffic came within the tick before now
 	}
-	// A pass comes every tick, so it takes what falls due before the
-	// next pass is half way. Probes after an answered probe (the idle
-	// case, stamped exactly) leave within half a tick of their time;
-	// after other traffic, whose time a pass stamps, up to a tick later.
-	interval, timeout := int64(k.cfg.Interval-k.sched.tick/2), int64(k.cfg.Timeout-k.sched.tick/2)
+	interval, timeout := k.sched.idleAfter, k.sched.answerWithin
 	if k.streak.Load() {
 		if now-k.sentAt.Load() < timeout { // a peek, confirmed below
 			return action{}

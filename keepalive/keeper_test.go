@@ -85,6 +85,7 @@ func startKeeper(t *testing.T, cfg Config, f *fakeLink) (*Keeper, *Counters) {
 		t.Fatal(err)
 	}
 	f.k.Store(k)
+	k.Start()
 	t.Cleanup(k.Stop)
 	return k, &per
 }

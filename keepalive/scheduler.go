@@ -21,6 +21,13 @@ import (
 type Scheduler struct {
 	cfg  Config
 	tick time.Duration
+	// A pass comes every tick, so it takes what falls due before the next
+	// pass is half way: a link is due for a probe once idle for
+	// idleAfter, a probe missed once unanswered for answerWithin (ns).
+	// Probes after an answered probe (the idle case, stamped exactly)
+	// leave within half a tick of their time; after other traffic, whose
+	// time a pass stamps, up to a tick later.
+	idleAfter, answerWithin int64
 
 	mu      sync.Mutex
 	keepers []*Keeper     // slot i holds the Keeper whose slot field is i
@@ -42,15 +49,13 @@ func NewScheduler(cfg Config) (*Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Scheduler{cfg: cfg, tick: cfg.tick()}, nil
+	tick := cfg.tick()
+	return &Scheduler{cfg: cfg, tick: tick,
+		idleAfter: int64(cfg.Interval - tick/2), answerWithin: int64(cfg.Timeout - tick/2)}, nil
 }
 
 // Config returns the Scheduler's configuration, defaults filled in.
 func (s *Scheduler) Config() Config { return s.cfg }
-
-// Tick returns how often the Scheduler looks for due probes: the most a
-// probe, or the close of a dead peer, can be late.
-func (s *Scheduler) Tick() time.Duration { return s.tick }
 
 func (s *Scheduler) add(k *Keeper) {
 	s.mu.Lock()

@@ -26,6 +26,7 @@ func TestSchedulerGoroutineOnlyWhileKeepersRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.k.Store(k)
+			k.Start()
 			ks, links = append(ks, k), append(links, f)
 		}
 		time.Sleep(5 * tInterval)
@@ -74,6 +75,7 @@ func TestSchedulerBlockedLinkDoesNotStallOthers(t *testing.T) {
 		if i > 0 {
 			f.k.Store(k)
 		}
+		k.Start()
 		t.Cleanup(k.Stop)
 		links = append(links, f)
 	}

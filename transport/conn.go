@@ -40,14 +40,11 @@ type Frame struct {
 type Conn struct {
 	cfg    *config
 	kind   Kind
-	nc     net.Conn     // the socket (a *tls.Conn for TLS and wss)
-	tcp    *net.TCPConn // the socket when it is plain TCP: writes resume, big chunks go by writev
-	client bool         // we dialled it: WebSocket frames we send are masked, those we read are not
-	rd     *msrp.Reader // nil for WebSocket
-	// keeper is set once, by newConn, but only after keepalive.New has
-	// handed it to the Scheduler, whose goroutines may then reach Close
-	// (a dead peer, a failed probe): atomic, so that they see it.
-	keeper atomic.Pointer[keepalive.Keeper]
+	nc     net.Conn          // the socket (a *tls.Conn for TLS and wss)
+	tcp    *net.TCPConn      // the socket when it is plain TCP: writes resume, big chunks go by writev
+	client bool              // we dialled it: WebSocket frames we send are masked, those we read are not
+	rd     *msrp.Reader      // nil for WebSocket
+	keeper *keepalive.Keeper // started only once set, see newConn
 
 	counters keepalive.Counters
 	limiter  keepalive.Limiter // reader goroutine only
@@ -90,7 +87,10 @@ func newConn(cfg *config, kind Kind, nc net.Conn, client bool) (*Conn, error) {
 		_ = nc.Close()
 		return nil, err
 	}
-	c.keeper.Store(k)
+	// Started once stored: the Scheduler's goroutines may reach Close
+	// (a dead peer), which stops it.
+	c.keeper = k
+	k.Start()
 	return c, nil
 }
 
@@ -150,7 +150,7 @@ func (c *Conn) close(reason CloseReason, detail string, code int) error {
 	if !first {
 		return nil
 	}
-	c.keeper.Load().Stop()
+	c.keeper.Stop()
 	c.cfg.Closes.add(reason)
 	c.logClose(reason, detail)
 	if c.kind.IsWebSocket() && code != 0 {

@@ -42,7 +42,7 @@ func (c *Conn) readStream() (Frame, error) {
 				return Frame{}, c.readFailed(err)
 			}
 			if len(piece) > 0 {
-				c.keeper.Load().Received()
+				c.keeper.Received()
 			}
 			if c.off+int64(len(piece)) > int64(c.cfg.MaxChunk) {
 				// The next ReadHeader skips the rest of this body.
@@ -66,7 +66,7 @@ func (c *Conn) readStream() (Frame, error) {
 			return Frame{}, c.readFailed(err)
 		}
 		if err != nil {
-			c.keeper.Load().Received()
+			c.keeper.Received()
 			m.Body = nil
 			return Frame{Msg: m, Last: true, Err: err}, nil
 		}
@@ -101,13 +101,13 @@ func (c *Conn) readWS() (Frame, error) {
 		m, err := msrp.Parse(*c.wsBuf, c.cfg.MaxHeader)
 		if m == nil {
 			// No transaction id to answer: the peer does not speak MSRP.
-			c.keeper.Load().Received()
+			c.keeper.Received()
 			return Frame{}, c.fail(ReasonProtocolError, err)
 		}
 		if err != nil {
 			// Includes a message with two chunks: answered 400 by the
 			// layer above, the rest of the message is ignored.
-			c.keeper.Load().Received()
+			c.keeper.Received()
 			m.Body = nil
 			return Frame{Msg: m, Last: true, Err: err}, nil
 		}
@@ -153,13 +153,13 @@ func (c *Conn) tooLarge(m *msrp.Message) Frame {
 // our probes, learn URIs, count and rate-limit inbound bodiless SENDs.
 func (c *Conn) inbound(m *msrp.Message) (consumed bool, err error) {
 	if !m.IsRequest() {
-		if c.keeper.Load().IsProbeResponse(m) {
+		if c.keeper.IsProbeResponse(m) {
 			return true, nil
 		}
-		c.keeper.Load().Received()
+		c.keeper.Received()
 		return false, nil
 	}
-	c.keeper.Load().Received()
+	c.keeper.Received()
 	c.learn(m)
 	if m.Method == msrp.MethodSEND && m.Body == nil {
 		c.counters.Add(keepalive.BodilessSend)

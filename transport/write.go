@@ -55,7 +55,7 @@ func (c *Conn) Send(m *msrp.Message) error {
 	}
 	putBuf(bp)
 	if err == nil {
-		c.keeper.Load().Sent()
+		c.keeper.Sent()
 	}
 	return err
 }
@@ -119,7 +119,7 @@ func (c *Conn) queue(m *msrp.Message) (bool, error) {
 		}
 		c.out = out
 	}
-	c.keeper.Load().Sent()
+	c.keeper.Sent()
 	if len(c.out) >= holdLimit {
 		return true, c.flushLocked()
 	}

@@ -395,7 +395,7 @@ func (c *Conn) wsControl(h wsHeader) error {
 	case opPing:
 		err = c.onPing(payload)
 	case opPong:
-		c.keeper.Load().Pong()
+		c.keeper.Pong()
 	default:
 		err = c.onClose(payload)
 	}
@@ -408,7 +408,7 @@ func (c *Conn) wsControl(h wsHeader) error {
 // onPing answers a Ping frame with a Pong carrying its payload through our
 // write path (between whole frames), unless the peer floods.
 func (c *Conn) onPing(payload []byte) error {
-	c.keeper.Load().Received()
+	c.keeper.Received()
 	if !c.limiter.Allow(time.Now(), &c.cfg.keepalive) {
 		return c.flood("Ping frames")
 	}
