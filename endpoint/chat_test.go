@@ -146,7 +146,7 @@ func TestReceiverGone(t *testing.T) {
 }
 
 // TestNewBodyReused: a message is assembled in the buffer Config.NewBody
-// gives, whatever that buffer held before, and a short one is refused.
+// gives, whatever that buffer held before.
 func TestNewBodyReused(t *testing.T) {
 	checkGoroutines(t)
 	r := newTestRelay(t, "", "", nil)

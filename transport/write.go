@@ -254,12 +254,12 @@ func (l *keeperLink) sendProbe(m *msrp.Message) error {
 	// the net.Conn, a garbage every probe.
 	bp := getBuf()
 	defer putBuf(bp)
-	b := c.appendFrame((*bp)[:0], opPing, nil)
-	if m != nil {
-		var err error
-		if b, err = c.encode((*bp)[:0], m, false); err != nil {
-			return err
-		}
+	if m == nil {
+		return c.writeLocked(c.appendFrame((*bp)[:0], opPing, nil))
+	}
+	b, err := c.encode((*bp)[:0], m, false)
+	if err != nil {
+		return err
 	}
 	return c.writeLocked(b)
 }
