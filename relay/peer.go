@@ -68,7 +68,7 @@ func (p *peer) serve() {
 	}
 	defer p.cleanup()
 	defer p.releaseHolds()
-	p.conn.SetBeforeRead(p.releaseHolds)
+	p.conn.SetBeforeRead(p.beforeRead)
 	for {
 		f, err := p.conn.Read()
 		if err != nil {
@@ -132,8 +132,7 @@ func (p *peer) hold(d *peer) {
 
 // clock returns the time for session expiry checks, read once per burst
 // of chunks rather than per chunk (a clock read per chunk was 1.5 % of the
-// relay's CPU): releaseHolds, called before the reader waits for input,
-// forgets it. Reader goroutine only.
+// relay's CPU): beforeRead forgets it. Reader goroutine only.
 func (p *peer) clock() time.Time {
 	if p.now.IsZero() {
 		p.now = time.Now()
@@ -141,9 +140,15 @@ func (p *peer) clock() time.Time {
 	return p.now
 }
 
+// beforeRead runs just before the reader waits for network input: the
+// burst it handled is over.
+func (p *peer) beforeRead() {
+	p.now = time.Time{}
+	p.releaseHolds()
+}
+
 // releaseHolds writes what was queued on the held connections.
 func (p *peer) releaseHolds() {
-	p.now = time.Time{}
 	for i, d := range p.holds {
 		if err := d.conn.Release(); err != nil {
 			p.srv.log.Debugf("%s: queued chunks to %s: %v", p.addr, d.addr, err)
