@@ -59,24 +59,18 @@ func directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error
 }
 
 // run serves connection c, and after it is lost, reconnects with backoff
-// and serves the next, until Close or the attempts are used up.
-func (e *Endpoint) run(c *transport.Conn) {
+// and serves the next, until Close or the attempts are used up. first is
+// a frame already read from c, or nil.
+func (e *Endpoint) run(c *transport.Conn, first *transport.Frame) {
 	defer e.wg.Done()
-	defer close(e.done)
+	defer e.finish()
 	for c != nil {
-		err := e.readLoop(c)
+		err := e.readLoop(c, first)
+		first = nil
 		if !e.lost(c, err) {
 			break
 		}
 		c = e.reconnect()
-	}
-	e.mu.Lock()
-	if e.err == nil {
-		e.err = ErrClosed
-	}
-	e.mu.Unlock()
-	if e.inbox != nil {
-		close(e.inbox)
 	}
 }
 
@@ -103,7 +97,7 @@ func (e *Endpoint) lost(c *transport.Conn, cause error) bool {
 	e.mu.Unlock()
 	finish()
 	if !closed {
-		e.log.Warnf("connection to %s lost: %v", e.cfg.Relay, cause)
+		e.log.Warnf("connection to %s lost: %v", e.remoteName(c), cause)
 		e.emit(Event{Kind: EventDisconnected, Err: cause})
 	}
 	return again
@@ -159,4 +153,13 @@ func (e *Endpoint) reconnect() *transport.Conn {
 		e.emit(Event{Kind: EventGaveUp, Err: last})
 	}
 	return nil
+}
+
+// remoteName names the other end of c for logs: the relay, or the peer's
+// address.
+func (e *Endpoint) remoteName(c *transport.Conn) string {
+	if e.cfg.Relay != "" {
+		return e.cfg.Relay
+	}
+	return "peer " + c.RemoteAddr().String()
 }

@@ -10,7 +10,8 @@ import (
 
 // readLoop reads connection c until it fails: responses complete our
 // transactions, requests go to the receiver. It returns the read error.
-func (e *Endpoint) readLoop(c *transport.Conn) error {
+// first, if set, is a frame already read from c (by a Listener).
+func (e *Endpoint) readLoop(c *transport.Conn, first *transport.Frame) error {
 	rx := newReceiver(e, c)
 	defer rx.discardAll()
 	defer rx.release()
@@ -20,9 +21,14 @@ func (e *Endpoint) readLoop(c *transport.Conn) error {
 	// a system call per 200 was a third of a busy receiver's CPU.
 	c.SetBeforeRead(rx.release)
 	for {
-		f, err := c.Read()
-		if err != nil {
-			return err
+		var f transport.Frame
+		if first != nil {
+			f, first = *first, nil
+		} else {
+			var err error
+			if f, err = c.Read(); err != nil {
+				return err
+			}
 		}
 		if !rx.held {
 			rx.held = c.Hold()
@@ -47,6 +53,7 @@ func (e *Endpoint) readLoop(c *transport.Conn) error {
 			}
 			continue
 		}
+		e.markBound()
 		rx.frame(f)
 	}
 }
