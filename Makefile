@@ -11,6 +11,7 @@ FUZZ_TARGETS := \
 	./msrp:FuzzParseURI \
 	./relay:FuzzParseDigest \
 	./relay:FuzzRelayRequest \
+	./sdp:FuzzParse \
 	./transport:FuzzWSReader
 
 .PHONY: all build run test vet unit fuzz-short fuzz bench soak clean
