@@ -286,3 +286,34 @@ func readResponse(t *testing.T, c *transport.Conn) *msrp.Message {
 		}
 	}
 }
+
+// TestSendReader streams a body from an io.Reader, and a reader that
+// fails midway aborts the message on both ends.
+func TestSendReader(t *testing.T) {
+	checkGoroutines(t)
+	bufA, bufB := &syncBuffer{}, &syncBuffer{}
+	a := openDirectSession(t, newTestListener(t, bufA), bufA)
+	b := openDirectSession(t, newTestListener(t, bufB), bufB)
+	connectPair(t, a, b)
+	big := make([]byte, 1<<20+123)
+	_, _ = rand.Read(big)
+	errc := make(chan error, 1)
+	a.SendReader(context.Background(), a.Peer(), "application/octet-stream", bytes.NewReader(big), int64(len(big)), SendOptions{}, func(err error) { errc <- err })
+	if err := <-errc; err != nil {
+		t.Fatalf("SendReader: %v", err)
+	}
+	if m := next(t, b, 5*time.Second); !bytes.Equal(m.Body, big) {
+		t.Fatalf("b got %d bytes, want the %d sent", len(m.Body), len(big))
+	}
+	a.SendReader(context.Background(), a.Peer(), "application/octet-stream", bytes.NewReader(big[:5000]), int64(len(big)), SendOptions{}, func(err error) { errc <- err })
+	if err := <-errc; err == nil || !strings.Contains(err.Error(), "read body") {
+		t.Fatalf("short reader: %v, want a read error", err)
+	}
+	// The aborted message is not delivered; the next one is.
+	if err := a.Send(context.Background(), a.Peer(), "text/plain", []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, b, 5*time.Second); string(m.Body) != "after" {
+		t.Fatalf("b got %q after the aborted message", m.Body)
+	}
+}
