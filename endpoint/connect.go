@@ -25,7 +25,7 @@ func (e *Endpoint) connect(ctx context.Context) (*transport.Conn, session, error
 	defer stop()
 	s := session{uri: e.target.ownURI(c.LocalAddr())}
 	res, err := e.authenticate(func(req *msrp.Message) (*msrp.Message, error) {
-		return directRoundTrip(c, req)
+		return e.directRoundTrip(c, req)
 	}, e.target.uri, s.uri)
 	if err != nil {
 		_ = c.Close(transport.ReasonLocal, "AUTH failed")
@@ -43,14 +43,17 @@ func (e *Endpoint) connect(ctx context.Context) (*transport.Conn, session, error
 }
 
 // directRoundTrip sends req and reads c until its response.
-func directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error) {
-	if err := c.Send(req); err != nil {
+func (e *Endpoint) directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error) {
+	if err := e.send(c, req); err != nil {
 		return nil, err
 	}
 	for {
 		f, err := c.Read()
 		if err != nil {
 			return nil, err
+		}
+		if f.Offset == 0 {
+			e.trace("in", c, f.Msg)
 		}
 		if f.Last && f.Err == nil && !f.Msg.IsRequest() && f.Msg.TransactionID == req.TransactionID {
 			return f.Msg, nil

@@ -194,7 +194,7 @@ func (e *Endpoint) roundTrip(ctx context.Context, c *transport.Conn, req *msrp.M
 		delete(e.txns, req.TransactionID)
 		e.mu.Unlock()
 	}
-	if err := c.Send(req); err != nil {
+	if err := e.send(c, req); err != nil {
 		forget()
 		return nil, err
 	}

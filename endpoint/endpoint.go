@@ -34,6 +34,7 @@ type Endpoint struct {
 
 	finishOnce sync.Once
 	boundOnce  sync.Once
+	traceOn    bool // the logger has trace level (traceProbe)
 
 	mu      sync.Mutex
 	conn    *transport.Conn // nil while reconnecting or after the end
@@ -97,6 +98,7 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 	if cfg.OnMessage == nil {
 		e.inbox = make(chan *Message, DefaultInboxSize)
 	}
+	e.log.Tracef("%v", traceProbe{&e.traceOn})
 	if cfg.Relay == "" {
 		return e.openDirect()
 	}

@@ -34,6 +34,9 @@ func (e *Endpoint) readLoop(c *transport.Conn, first *transport.Frame) error {
 			rx.held = c.Hold()
 		}
 		m := f.Msg
+		if f.Offset == 0 && m != nil {
+			e.trace("in", c, m)
+		}
 		if f.Err != nil {
 			rx.cur = nil
 			code := 400
@@ -74,7 +77,7 @@ func (r *receiver) respond(m *msrp.Message, code int, comment string) {
 	if comment == "" {
 		comment = msrp.StatusText(code)
 	}
-	if err := r.c.Send(m.Response(code, comment)); err != nil {
+	if err := r.e.send(r.c, m.Response(code, comment)); err != nil {
 		r.e.log.Debugf("response %d to %s %s: %v", code, m.Method, m.TransactionID, err)
 	}
 }
@@ -98,7 +101,7 @@ func (r *receiver) sendReport(fromPath, id string, total int64, code int, commen
 		},
 		Flag: msrp.FlagComplete,
 	}
-	if err := r.c.Send(rep); err != nil {
+	if err := r.e.send(r.c, rep); err != nil {
 		r.e.log.Debugf("REPORT %d for %s: %v", code, id, err)
 	}
 }

@@ -208,7 +208,7 @@ func (e *Endpoint) sendChunk(ctx context.Context, c *transport.Conn, m *msrp.Mes
 			own = false
 		}
 		e.mu.Unlock()
-		err := c.Send(m)
+		err := e.send(c, m)
 		if err == nil {
 			break
 		}

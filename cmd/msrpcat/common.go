@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/signal"
@@ -16,11 +17,21 @@ import (
 	"github.com/msrpd/msrpd/keepalive"
 )
 
-// commonFlags are the flags of every command.
-func commonFlags() []cli.Flag {
+// commonFlags are the flags of every command that talks through a relay.
+func commonFlags() []cli.Flag { return msrpFlags(true) }
+
+// msrpFlags are the MSRP flags; relayRequired is false for call and
+// answer, which work without a relay.
+func msrpFlags(relayRequired bool) []cli.Flag {
+	relayUsage := "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp"
+	userUsage := "Digest credentials `NAME:PASSWORD`"
+	if !relayRequired {
+		relayUsage += "; without it the MSRP session goes straight to the peer"
+		userUsage = "the relay's Digest credentials `NAME:PASSWORD` (with --relay)"
+	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "relay", Required: true, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp"},
-		&cli.StringFlag{Name: "user", Required: true, EnvVars: []string{"MSRPCAT_USER"}, Usage: "Digest credentials `NAME:PASSWORD`"},
+		&cli.StringFlag{Name: "relay", Required: relayRequired, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: relayUsage},
+		&cli.StringFlag{Name: "user", Required: relayRequired, EnvVars: []string{"MSRPCAT_USER"}, Usage: userUsage},
 		&cli.StringFlag{Name: "relay-uri", Usage: "`URI` to address the AUTH to (default: msrp://host:port;ws or ;tcp from --relay)"},
 		&cli.StringFlag{Name: "digest-method", Value: "AUTH", Usage: "`METHOD` hashed into the Digest response (AUTH per RFC 4976; MSRP for some relays)"},
 		&cli.DurationFlag{Name: "expires", Usage: "Use-Path lifetime to ask for in AUTH; 0 sends no Expires (Kamailio 5.6 needs that)"},
@@ -63,9 +74,17 @@ func splitUser(s, flag string) (string, string, error) {
 }
 
 // endpointConfig maps the common flags to an endpoint.Config for the user
-// in flag userFlag.
+// in flag userFlag. Without --relay (call, answer) it leaves Relay and
+// the credentials empty; the caller sets Listener.
 func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
-	name, pass, err := splitUser(c.String(userFlag), userFlag)
+	var name, pass string
+	if c.String("relay") != "" {
+		var err error
+		if name, pass, err = splitUser(c.String(userFlag), userFlag); err != nil {
+			return endpoint.Config{}, err
+		}
+	}
+	tc, err := clientTLS(c)
 	if err != nil {
 		return endpoint.Config{}, err
 	}
@@ -92,8 +111,17 @@ func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
 		Expires:           c.Duration("expires"),
 		Keepalive:         ka,
 		ReconnectAttempts: c.Int("reconnect-attempts"),
+		TLSConfig:         tc,
 		LoggerFactory:     lf,
 	}, nil
+}
+
+// clientTLS is the TLS client configuration of every connection msrpcat
+// makes, MSRP (wss, msrps and tls relays and peers) and SIP (tls:
+// transports) alike: TLS client options belong here and nowhere else.
+// nil means Go's defaults (system roots, SNI from the host dialled).
+func clientTLS(*cli.Context) (*tls.Config, error) {
+	return nil, nil
 }
 
 // signalContext is cancelled on SIGINT or SIGTERM.
