@@ -100,7 +100,12 @@ func (e *Endpoint) lost(c *transport.Conn, cause error) bool {
 	e.mu.Unlock()
 	finish()
 	if !closed {
-		e.log.Warnf("connection to %s lost: %v", e.remoteName(c), cause)
+		if e.cfg.Relay == "" && c.Reason() == transport.ReasonPeerClosed {
+			// Without a relay the peer closing is how a session ends.
+			e.log.Infof("connection to %s closed by the peer", e.remoteName(c))
+		} else {
+			e.log.Warnf("connection to %s lost: %v", e.remoteName(c), cause)
+		}
 		e.emit(Event{Kind: EventDisconnected, Err: cause})
 	}
 	return again
