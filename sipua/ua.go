@@ -65,6 +65,28 @@ func New(cfg Config) (*UA, error) {
 		_ = u.ua.Close()
 		return nil, fmt.Errorf("sipua: %w", err)
 	}
+	// Handlers go in before the listeners start (sipgo reads its handler
+	// map unguarded), and wait until the UA is complete.
+	ready := make(chan struct{})
+	wait := func(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Request, sip.ServerTransaction) {
+		return func(req *sip.Request, tx sip.ServerTransaction) {
+			<-ready
+			h(req, tx)
+		}
+	}
+	u.srv.OnInvite(wait(u.onInvite))
+	u.srv.OnAck(wait(u.onAck))
+	u.srv.OnBye(wait(u.onBye))
+	u.srv.OnCancel(wait(func(req *sip.Request, tx sip.ServerTransaction) {
+		u.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+	}))
+	u.srv.OnOptions(wait(func(req *sip.Request, tx sip.ServerTransaction) {
+		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+		u.send(tx, res)
+	}))
+	defer close(ready)
 	if err := u.listen(); err != nil {
 		_ = u.Close()
 		return nil, err
@@ -75,18 +97,6 @@ func New(cfg Config) (*UA, error) {
 		return nil, fmt.Errorf("sipua: %w", err)
 	}
 	u.dua = sipgo.DialogUA{Client: u.cli, ContactHDR: u.contact()}
-	u.srv.OnInvite(u.onInvite)
-	u.srv.OnAck(u.onAck)
-	u.srv.OnBye(u.onBye)
-	u.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
-		u.respond(tx, req, 481, "Call/Transaction Does Not Exist")
-	})
-	u.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-		res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
-		res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
-		u.send(tx, res)
-	})
 	return u, nil
 }
 

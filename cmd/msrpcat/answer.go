@@ -48,6 +48,7 @@ type answerer struct {
 	count int64
 	got   atomic.Int64
 	lines chan string // stdin lines with --interactive
+	ready chan struct{} // closed when the fields above are set
 	wg    sync.WaitGroup
 
 	mu     sync.Mutex
@@ -63,7 +64,7 @@ func runAnswer(c *cli.Context) error {
 	}
 	ctx, cancel := signalContext(c.Context)
 	defer cancel()
-	a := &answerer{c: c, ctx: ctx, stop: cancel, p: &printer{w: bufio.NewWriter(os.Stdout), dir: c.String("out")}, count: int64(c.Int("count"))}
+	a := &answerer{c: c, ctx: ctx, stop: cancel, ready: make(chan struct{}), p: &printer{w: bufio.NewWriter(os.Stdout), dir: c.String("out")}, count: int64(c.Int("count"))}
 	if a.p.dir != "" {
 		if err := os.MkdirAll(a.p.dir, 0o755); err != nil {
 			return fmt.Errorf("--out: %w", err)
@@ -96,6 +97,7 @@ func runAnswer(c *cli.Context) error {
 		a.lines = make(chan string)
 		go a.readStdin()
 	}
+	close(a.ready)
 	status("answering at %s", a.ua.Contact())
 	if r := c.String("sip-registrar"); r != "" {
 		reg, err := a.ua.Register(ctx, r, sipua.RegisterOptions{Expires: c.Duration("sip-expires"),
@@ -155,6 +157,12 @@ func (a *answerer) release() {
 // onInvite answers one INVITE: checks the offer, rings, sets up the MSRP
 // session, answers 200 and serves the session on a goroutine of its own.
 func (a *answerer) onInvite(in *sipua.Incoming) {
+	select {
+	case <-a.ready:
+	case <-a.ctx.Done():
+		_ = in.Reject(480, "Temporarily Unavailable", "starting or stopping")
+		return
+	}
 	c := a.c
 	line := "← INVITE from " + in.From()
 	reject := func(code int, reason, why string) {
@@ -307,6 +315,8 @@ func (a *answerer) serve(s *callSession, d *sipua.Dialog) {
 			if d.EndedByPeer() {
 				status("← BYE from %s → 200", s.remote)
 			}
+			// Through a relay the BYE can overtake the last message.
+			a.drain(s)
 			return
 		case <-a.ctx.Done():
 			a.hangup(d, s.remote)
@@ -314,6 +324,29 @@ func (a *answerer) serve(s *callSession, d *sipua.Dialog) {
 		}
 	}
 }
+
+// drain handles the messages that arrive within byeDrain of the end of
+// the call.
+func (a *answerer) drain(s *callSession) {
+	t := time.NewTimer(byeDrain)
+	defer t.Stop()
+	for {
+		select {
+		case m, ok := <-s.e.Messages():
+			if !ok {
+				return
+			}
+			if s.handle(a.ctx, m) && a.count > 0 && a.got.Add(1) >= a.count {
+				a.stop()
+			}
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// byeDrain is how long messages are still taken after the call ended.
+const byeDrain = 300 * time.Millisecond
 
 // readStdin hands stdin lines to whichever call takes them first.
 func (a *answerer) readStdin() {

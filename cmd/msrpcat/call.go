@@ -33,6 +33,7 @@ func callCommand() *cli.Command {
 			&cli.BoolFlag{Name: "interactive", Usage: "chat: send stdin lines and print what arrives until stdin ends or the peer hangs up"},
 			&cli.BoolFlag{Name: "report", Usage: "ask for success REPORTs and wait for them"},
 			&cli.DurationFlag{Name: "ring-timeout", Value: sipua.DefaultRingTimeout, Usage: "how long to wait for an answer before cancelling (CANCEL)"},
+			&cli.DurationFlag{Name: "linger", Value: 300 * time.Millisecond, Usage: "through a relay and without --report, how long to wait after the last 200 before hanging up (a relay answers 200 before delivery)"},
 		),
 		Action: runCall,
 	}
@@ -147,6 +148,13 @@ func runCall(c *cli.Context) error {
 		k.stdin()
 	}
 	k.wg.Wait()
+	if p, _ := msrp.ParsePath(k.e.Peer()); len(p) > 1 && !c.Bool("report") && c.Duration("linger") > 0 {
+		select {
+		case <-time.After(c.Duration("linger")):
+		case <-d.Done():
+		case <-ctx.Done():
+		}
+	}
 	if d.EndedByPeer() && k.failed.Load() > 0 {
 		status("the call was ended by %s (BYE) before everything was delivered", target)
 	}
