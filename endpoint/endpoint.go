@@ -46,9 +46,9 @@ type Endpoint struct {
 	running bool  // a read loop goroutine owns done (run)
 	err     error // why the Endpoint stopped
 
-	peerPath string   // the peer's SDP path, once Connect was called
-	peer     msrp.URI // its last URI
-	accepted msrp.URI // without a relay: the last From-Path URI of the peer that connected
+	peerPath string                       // the peer's SDP path, once Connect was called
+	peer     msrp.URI                     // its last URI
+	accepted msrp.URI                     // without a relay: the last From-Path URI of the peer that connected
 	extra    map[*transport.Conn]struct{} // further connections from the peer's relay
 }
 

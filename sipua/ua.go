@@ -33,7 +33,7 @@ type UA struct {
 	closers []func() error
 	wg      sync.WaitGroup
 
-	mu      sync.Mutex
+	mu         sync.Mutex
 	dialogs    map[string]*Dialog   // established dialogs by sipgo dialog id
 	pendingAck map[string]*Incoming // answered calls awaiting their ACK
 	closed     bool

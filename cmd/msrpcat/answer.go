@@ -47,7 +47,7 @@ type answerer struct {
 	p     *printer
 	count int64
 	got   atomic.Int64
-	lines chan string // stdin lines with --interactive
+	lines chan string   // stdin lines with --interactive
 	ready chan struct{} // closed when the fields above are set
 	wg    sync.WaitGroup
 
