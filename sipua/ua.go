@@ -1,6 +1,7 @@
 package sipua
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -48,8 +49,18 @@ func New(cfg Config) (*UA, error) {
 	u := &UA{cfg: cfg, log: cfg.LoggerFactory.NewLogger("sip"),
 		dialogs: map[string]*Dialog{}, pendingAck: map[string]*Incoming{}}
 	sl := newSlog(cfg.LoggerFactory.NewLogger("sipgo"))
+	parser := sip.NewParser()
 	trace := func(info sip.TransportReadProps, data []byte) ([]byte, error) {
 		u.log.Tracef("SIP in (%s %s <- %s):\n%s", info.Transport, info.LocalAddr, info.RemoteAddr, data)
+		if strings.EqualFold(info.Transport, "udp") && len(bytes.Trim(data, "\r\n")) > 0 {
+			// sipgo logs a datagram it cannot parse without its sender:
+			// parse it here to name the peer, and drop it (an error
+			// would stop sipgo's UDP reader).
+			if _, err := parser.ParseSIP(data); err != nil {
+				u.log.Warnf("SIP datagram from %s dropped: %v", info.RemoteAddr, err)
+				return nil, nil
+			}
+		}
 		return data, nil
 	}
 	u.ua, err = sipgo.NewUA(
