@@ -34,6 +34,7 @@ unit:
 	$(GO) test -race -timeout 300s ./...
 	# Memory bounds mean nothing under -race: check them in a plain build.
 	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$' ./relay/
+	$(GO) test -count=1 -v -run 'TestCallFileRSS$$' ./cmd/msrpcat/
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \

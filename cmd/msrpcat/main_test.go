@@ -22,7 +22,8 @@ import (
 	"github.com/msrpd/msrpd/transport"
 )
 
-// msrpcatBin is the binary built by TestMain.
+// msrpcatBin is the binary built by TestMain, with the race detector
+// when the tests run with it.
 var msrpcatBin string
 
 func TestMain(m *testing.M) {
@@ -32,7 +33,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	msrpcatBin = filepath.Join(dir, "msrpcat")
-	out, err := exec.Command("go", "build", "-race", "-o", msrpcatBin, ".").CombinedOutput()
+	args := []string{"build", "-o", msrpcatBin, "."}
+	if raceEnabled {
+		args = []string{"build", "-race", "-o", msrpcatBin, "."}
+	}
+	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.RemoveAll(dir)
