@@ -114,12 +114,16 @@ func (in *inbound) piece(body []byte, last bool, flag byte) {
 		in.hold(body)
 		return
 	}
-	if in.held != nil {
-		body = append(in.held, body...)
-		off = 0
-	}
 	if in.msg.Body == nil {
 		in.forward(nil, 0, true, flag) // bodiless request
+		return
+	}
+	if in.msg.Method != msrp.MethodSEND {
+		// The whole non-SEND body goes in one chunk, whatever its size.
+		if in.held != nil {
+			body = append(in.held, body...)
+		}
+		in.forward(body, 0, true, flag)
 		return
 	}
 	// Re-chunk: no forwarded chunk is larger than ForwardChunk, so

@@ -99,3 +99,42 @@ func TestReceiverLostWhileChunkRelayed(t *testing.T) {
 		})
 	}
 }
+
+// TestSenderLostMidChunk: a sender whose connection ends in the middle of
+// a chunk larger than ForwardChunk, after pieces of it went out. The
+// receiver gets the whole pieces, then a '#' chunk that ends the message,
+// and never an empty piece before it.
+func TestSenderLostMidChunk(t *testing.T) {
+	checkGoroutines(t)
+	const fwd = 4 << 10
+	r := newTestRelay(t, func(c *Config) { c.ForwardChunk = fwd })
+	a := dialRaw(t, r, "tcp")
+	a.auth(relayUser, relayPass)
+	b := dialClient(t, r.ws, r.wsURI)
+	b.auth("bob", "secret-bob")
+	recv := startReceiver(b)
+
+	const total = 64 << 10
+	body := bytes.Repeat([]byte("0123456789abcdef"), total/16)
+	m := request("SEND", a.use+" "+b.use+" "+b.uri, a.uri, "Message-ID", "lost1",
+		"Byte-Range", fmt.Sprintf("1-%d/%d", total, total), "Content-Type", "application/octet-stream")
+	m.Body = body
+	head, err := m.AppendHead(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two pieces and a half, then the sender is gone.
+	if err := a.writeRaw(append(head, body[:2*fwd+fwd/2]...)); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(5*time.Second, func() bool { return recv.bytes.Load() >= 2*fwd }) {
+		t.Fatalf("receiver got %d bytes, want the two whole pieces", recv.bytes.Load())
+	}
+	a.nc.Close()
+	if !waitFor(5*time.Second, func() bool { return recv.flag("lost1") == msrp.FlagAbort }) {
+		t.Fatalf("last chunk flag %q, want '#'", recv.flag("lost1"))
+	}
+	if got := recv.bytes.Load(); got != 2*fwd {
+		t.Errorf("receiver got %d body bytes, want %d: only whole pieces leave", got, 2*fwd)
+	}
+}
