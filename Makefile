@@ -44,9 +44,11 @@ fuzz-short:
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=3m
 
-# Ten minutes of mixed load against one msrpd (make test runs one minute).
+# Ten minutes of mixed load against one msrpd (make test runs one minute),
+# then the chaos test with 10 000 kills (make test runs 150).
 soak:
 	MSRPD_SOAK_DURATION=$${MSRPD_SOAK_DURATION:-10m} $(GO) test -count=1 -timeout 0 -run TestSoak -v ./soak/
+	MSRPD_CHAOS_KILLS=$${MSRPD_CHAOS_KILLS:-10000} $(GO) test -count=1 -timeout 0 -run TestChaos -v ./relay/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./... | tee $(BENCHOUT)
