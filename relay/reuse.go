@@ -36,7 +36,8 @@ import (
 //     session's secret URI), only requests from that session's client
 //     use it, rule 2 beats it, and the first live connection to claim u
 //     keeps it until it closes: a later connection naming the same URI
-//     cannot take over its traffic.
+//     cannot take over its traffic. An msrps URI is only bound to a TLS
+//     (or WSS) connection.
 //
 // Only then does the relay dial, under its outbound policy.
 
@@ -119,6 +120,9 @@ func (s *Server) unindexLocked(p *peer) {
 // toward sess's client, to p (rule 4), unless a live connection holds it
 // already. It reports whether from is bound to p.
 func (sess *session) learn(from msrp.URI, p *peer) bool {
+	if from.Scheme == "msrps" && p.conn.Kind() != transport.KindTLS && p.conn.Kind() != transport.KindWSS {
+		return false // what is meant for a TLS peer never goes out in clear
+	}
 	key := uriKey(from)
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
