@@ -119,7 +119,6 @@ func (s *Server) dial(key string, u msrp.URI, port int) (*peer, error) {
 	}
 	var refused *policyError
 	var c *transport.Conn
-	err = nil
 	for _, a := range addrs {
 		ap := netip.AddrPortFrom(a.Unmap(), uint16(port))
 		if rule := s.policy.checkAddr(u.Host, ap, s.id.ownAddr); rule != "" {

@@ -302,7 +302,7 @@ func TestOutboundOwnListenerRefused(t *testing.T) {
 		if resp := sendTo(t, a, uri); resp.StatusCode != 403 {
 			t.Errorf("%s (our own listener): %d, want 403", uri, resp.StatusCode)
 		}
-		if !strings.Contains(r.logBuf.String(), "the relay's own listener 127.0.0.1:"+port) {
+		if !strings.Contains(r.logBuf.String(), "the relay's own listener (127.0.0.1:"+port+")") {
 			t.Errorf("no log line names the own-listener rule for port %s", port)
 		}
 	}

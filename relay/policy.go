@@ -150,7 +150,7 @@ func (d *dialPolicy) checkAddr(host string, ap netip.AddrPort, own func(netip.Ad
 		}
 	}
 	if own(ap) {
-		return "the relay's own listener " + ap.String()
+		return "the relay's own listener"
 	}
 	if d.allowNames[hostKey(host)] {
 		return ""
