@@ -91,7 +91,13 @@ type Config struct {
 	DialTimeout time.Duration
 	// OutboundTLS is used to dial msrps next hops (relay-to-relay TLS,
 	// mutual when it holds a client certificate). Default: system roots.
+	// The next hop's certificate is always verified: InsecureSkipVerify
+	// is refused.
 	OutboundTLS *tls.Config
+	// Outbound says which next hops the relay may dial. The zero value
+	// admits only msrps next hops at public addresses (see
+	// OutboundPolicy).
+	Outbound OutboundPolicy
 	// Transport configures every connection: limits, write timeout,
 	// keepalive, WebSocket origins, TLS for listeners.
 	Transport transport.Config
@@ -103,6 +109,7 @@ var (
 	errNoCredentials = errors.New("relay: Config.Credentials is required")
 	errExpiresBounds = errors.New("relay: need MinExpires <= Expires <= MaxExpires")
 	errForwardChunk  = errors.New("relay: ForwardChunk must be between 2048 and MaxChunk")
+	errInsecureTLS   = errors.New("relay: OutboundTLS.InsecureSkipVerify: next hops' certificates must be verified")
 )
 
 // withDefaults returns cfg with zero fields filled in, or an error when the
@@ -141,6 +148,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.TransactionTimeout, defaultTransactionTimeout)
 	setDefault(&cfg.Probation, defaultProbation)
 	setDefault(&cfg.DialTimeout, defaultDialTimeout)
+	if cfg.OutboundTLS != nil && cfg.OutboundTLS.InsecureSkipVerify {
+		return cfg, errInsecureTLS
+	}
 	if cfg.LoggerFactory == nil {
 		cfg.LoggerFactory = logging.NewDefaultLoggerFactory()
 	}

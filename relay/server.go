@@ -7,6 +7,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ type Server struct {
 	auth     *authenticator
 	authLim  *authLimiter
 	stats    counters
+	policy   *dialPolicy
 
 	shutting atomic.Bool
 	wg       sync.WaitGroup // one per connection being served
@@ -41,6 +43,10 @@ type Server struct {
 	https     map[*http.Server]struct{}
 	outbound  map[string]*peer
 	dialing   map[string]*dialCall
+	// Connections that may be reused for next hops (reuse.go).
+	remotes map[netip.AddrPort]*peer
+	relays  map[*peer]struct{}
+	aliases map[string]*peer
 }
 
 // New checks cfg, fills in its defaults and returns a Server.
@@ -57,6 +63,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
+	policy, err := newDialPolicy(cfg.Outbound)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:       cfg,
 		log:       cfg.LoggerFactory.NewLogger("relay"),
@@ -69,6 +79,10 @@ func New(cfg Config) (*Server, error) {
 		https:     map[*http.Server]struct{}{},
 		outbound:  map[string]*peer{},
 		dialing:   map[string]*dialCall{},
+		policy:    policy,
+		remotes:   map[netip.AddrPort]*peer{},
+		relays:    map[*peer]struct{}{},
+		aliases:   map[string]*peer{},
 	}
 	s.log.Tracef("%v", traceProbe{&s.traceOn})
 	return s, nil
@@ -186,6 +200,9 @@ func (s *Server) track(p *peer) bool {
 		return false
 	}
 	s.peers[p] = struct{}{}
+	if !p.outbound {
+		s.indexLocked(p)
+	}
 	s.wg.Add(1)
 	return true
 }
@@ -193,6 +210,7 @@ func (s *Server) track(p *peer) bool {
 func (s *Server) forget(p *peer) {
 	s.mu.Lock()
 	delete(s.peers, p)
+	s.unindexLocked(p)
 	s.mu.Unlock()
 	if !p.outbound {
 		s.stats.conns.Add(-1)

@@ -9,6 +9,7 @@ type Stats struct {
 	RefusedConns     int64 // connections refused for the connection limit
 	AuthFailures     int64 // AUTHs answered 401 after bad credentials
 	FailuresReported int64 // failure REPORTs and error responses generated
+	NextHopsRefused  int64 // requests answered 403 because the outbound policy refused their next hop
 }
 
 type counters struct {
@@ -16,6 +17,7 @@ type counters struct {
 	refused      atomic.Int64
 	authFailures atomic.Int64
 	failures     atomic.Int64
+	hopsRefused  atomic.Int64
 }
 
 // Stats returns the relay's counters.
@@ -26,5 +28,6 @@ func (s *Server) Stats() Stats {
 		RefusedConns:     s.stats.refused.Load(),
 		AuthFailures:     s.stats.authFailures.Load(),
 		FailuresReported: s.stats.failures.Load(),
+		NextHopsRefused:  s.stats.hopsRefused.Load(),
 	}
 }
