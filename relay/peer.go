@@ -28,9 +28,9 @@ type peer struct {
 	remote    netip.AddrPort
 	relayCert *x509.Certificate
 	aliasKeys []string
-	// heard is set once the connection delivered anything (reader
-	// goroutine only): see cleanup.
-	heard bool
+	// heard is set once the connection delivered anything: see cleanup
+	// and forward.
+	heard atomic.Bool
 
 	mu           sync.Mutex
 	sessions     map[string]*session // sessions this connection owns
@@ -126,7 +126,9 @@ func (p *peer) serve() {
 			}
 			return
 		}
-		p.heard = true
+		if !p.heard.Load() { // a load is cheaper than a store per chunk
+			p.heard.Store(true)
+		}
 		p.handleFrame(f)
 	}
 }
@@ -270,7 +272,7 @@ func (p *peer) cleanup() {
 	// could not be dialled: otherwise the two answers would tell a user
 	// an open port from a closed one.
 	lost := "next hop connection lost"
-	if p.outbound && !p.heard {
+	if p.outbound && !p.heard.Load() {
 		lost = "next hop unreachable"
 	}
 	for _, t := range pending {
