@@ -33,6 +33,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "host", Category: "Identity", Usage: "host `NAME` in the relay's URIs (default: the TCP/TLS listen address, else the machine's host name)"},
 		&cli.StringFlag{Name: "advertise", Category: "Identity", Usage: "`HOST:PORT` put in Use-Path URIs, when clients reach the relay through NAT or a proxy"},
 		&cli.StringSliceFlag{Name: "ws-origin", Category: "Listeners", Usage: "allowed WebSocket Origins (`LIST`, e.g. https://app.example.com; * allows any); same-origin and Origin-less requests are always allowed"},
+		&cli.BoolFlag{Name: "web", Category: "Listeners", Value: true, Usage: "serve the browser chat page on ws and wss listeners (GETs without Upgrade: websocket); --web=false answers them 404"},
 		&cli.StringFlag{Name: "realm", Category: "Authentication", Usage: "Digest `REALM` (default: the host name)"},
 		&cli.StringSliceFlag{Name: "user", Category: "Authentication", Usage: "a user as `NAME:PASSWORD` (repeatable)"},
 		&cli.StringFlag{Name: "users-file", Category: "Authentication", Usage: "htdigest `FILE` (user:realm:HA1 lines), re-read on SIGHUP"},
