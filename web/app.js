@@ -119,11 +119,18 @@ function note(text) {
   add(li);
 }
 
-function add(li) {
+// The view follows new messages unless the user scrolled up to read.
+let stick = true;
+$('messages').addEventListener('scroll', () => {
   const box = $('messages');
-  const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-  box.append(li);
-  if (atEnd || li.classList.contains('out')) box.scrollTop = box.scrollHeight;
+  stick = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+});
+const follow = () => { if (stick) $('messages').scrollTop = $('messages').scrollHeight; };
+
+function add(li) {
+  if (li.classList.contains('out')) stick = true;
+  $('messages').append(li);
+  follow();
 }
 
 // row makes the <li> of a message: sender, time, content, status.
@@ -177,6 +184,7 @@ function receive(m) {
   } else body.textContent = dec.decode(content);
   li.querySelector('.status').textContent = '';
   rows.delete(m.messageId);
+  follow();
   if (!$('to').value.trim()) $('to').value = m.from; // reply to whoever wrote first
 }
 
@@ -206,6 +214,7 @@ function delivery(d) {
   li.dataset.state = d.state;
   li.querySelector('progress')?.remove();
   if (d.state !== 'sent') rows.delete(d.messageId);
+  follow();
 }
 
 function send(content, mime, show) {

@@ -285,6 +285,8 @@ func (p *page) login(user, pass string) string {
 	p.do(chromedp.SetValue(chromedp.ID("user"), user), chromedp.SetValue(chromedp.ID("password"), pass),
 		chromedp.Click(chromedp.ID("login")))
 	p.wait(p.state("connected")+` && document.getElementById('my-path').textContent`, 10*time.Second)
+	// The login form gives way to the chat.
+	p.wait(`document.getElementById('login-form').offsetParent === null && document.getElementById('text').offsetParent !== null`, time.Second)
 	return p.text("my-path")
 }
 
@@ -329,9 +331,27 @@ func TestBrowserChat(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		alice.say("", fmt.Sprintf("message %d", i))
 	}
-	bob.received("alice", "message 2")
+	for i := 0; i < 3; i++ {
+		bob.received("alice", fmt.Sprintf("message %d", i))
+	}
 	bob.say("", "all three arrived")
 	alice.received("bob", "all three arrived")
+	bob.delivered("all three arrived")
+	for _, p := range []*page{alice, bob} { // the view follows the conversation
+		p.wait(`(b => b.scrollHeight > b.clientHeight && b.scrollHeight - b.scrollTop - b.clientHeight < 2)(document.getElementById('messages'))`, time.Second)
+	}
+
+	if *screenshot != "" {
+		time.Sleep(400 * time.Millisecond) // let the keepalive line show a probe
+
+		shoot(t, *screenshot, alice, bob)
+	}
+
+	// A message to someone who left fails visibly (481 from the relay).
+	bob.do(chromedp.Click(chromedp.ID("logout")))
+	alice.say("", "are you there?")
+	alice.wait(`[...document.querySelectorAll('#messages .msg.out')].some(e => e.dataset.state === 'failed' &&
+		e.querySelector('.body').textContent === 'are you there?' && e.querySelector('.status').textContent.includes('481'))`, 10*time.Second)
 
 	// The shareable link opens a chat to bob; reloading keeps the user name.
 	var share string
@@ -345,9 +365,6 @@ func TestBrowserChat(t *testing.T) {
 	}
 	if user != "bob" { // the last login in this browser profile
 		t.Errorf("#user after reload = %q, want the last user name", user)
-	}
-	if *screenshot != "" {
-		shoot(t, *screenshot, alice, bob)
 	}
 }
 

@@ -294,6 +294,17 @@ export const cases = [
       ['Message-ID', id2], ['Byte-Range', '1-2/2'], ['Status', '000 481 No Such Session']] }));
     t.eq(ev.slice(-2).join(), 'sent,failed');
     t.throws(() => c.send('bob', 'x'), (e) => /not an MSRP path/.test(e.message));
+    // The connection drops before the relay took every chunk: the message
+    // fails, and the client reconnects.
+    const fates = {};
+    c.addEventListener('delivery', (e) => { fates[e.detail.messageId] = e.detail; });
+    const id3 = c.send('msrp://relay.test:2855/peer;tcp', new Uint8Array(10000));
+    relay.ws.drop();
+    t.eq(fates[id3]?.state, 'failed');
+    t.ok(/connection closed/.test(fates[id3].reason), fates[id3].reason);
+    t.eq(c.state, 'reconnecting');
+    await clock.advance(1000);
+    t.eq(c.state, 'connected');
   }],
 
   ['Client: reassembly, 200s, bodiless SEND, 481, REPORT on request', async (t) => {
