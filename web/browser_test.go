@@ -42,9 +42,9 @@ import (
 
 var screenshot = flag.String("screenshot", "", "TestBrowserChat writes a PNG of the two chatting pages to this file")
 
-// The page's keepalive in these tests: probe after 300 ms idle, 400 ms
+// The page's keepalive in these tests: probe after 300 ms idle, 1 s
 // for the answer, dead after 2 misses, reconnect backoff from 200 ms.
-const tuning = "?keepalive=300&timeout=400&misses=2&backoff=200"
+const tuning = "?keepalive=300&timeout=1000&misses=2&backoff=200"
 
 var browser struct {
 	once sync.Once
@@ -147,7 +147,7 @@ func startRelay(t *testing.T, wsAddr, tcpAddr string, mutate func(*relay.Config)
 	cfg := relay.Config{
 		Host: "127.0.0.1", Port: tl.Addr().(*net.TCPAddr).Port, Realm: "test", Credentials: creds,
 		LoggerFactory: lf, Web: web.Handler(),
-		Transport: transport.Config{Keepalive: keepalive.Config{Interval: 200 * time.Millisecond, Timeout: 400 * time.Millisecond}},
+		Transport: transport.Config{Keepalive: keepalive.Config{Interval: 200 * time.Millisecond, Timeout: time.Second}},
 	}
 	if mutate != nil {
 		mutate(&cfg)
