@@ -13,7 +13,7 @@ FUZZ_TARGETS := \
 	./relay:FuzzRelayRequest \
 	./transport:FuzzWSReader
 
-.PHONY: all build run test vet unit fuzz-short fuzz bench soak clean
+.PHONY: all build run test vet unit js fuzz-short fuzz bench soak clean
 
 all: build
 
@@ -24,7 +24,7 @@ build:
 run: build
 	$(BIN)/msrpd
 
-test: vet unit fuzz-short
+test: vet unit js fuzz-short
 
 vet:
 	$(GO) vet ./...
@@ -33,6 +33,11 @@ unit:
 	$(GO) test -race -timeout 300s ./...
 	# Memory bounds mean nothing under -race: check them in a plain build.
 	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$' ./relay/
+
+# The JavaScript client's unit tests (web/msrp_cases.js); the same cases
+# run in Chromium in web/browser_test.go.
+js:
+	node --test web/
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \

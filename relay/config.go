@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/transport"
 	"github.com/pion/logging"
 )
@@ -99,8 +101,13 @@ type Config struct {
 	// OutboundPolicy).
 	Outbound OutboundPolicy
 	// Transport configures every connection: limits, write timeout,
-	// keepalive, WebSocket origins, TLS for listeners.
+	// keepalive, WebSocket origins, TLS for listeners. Its Totals, when
+	// nil, is made by New so that Stats can report keepalive counts.
 	Transport transport.Config
+	// Web answers the requests of the WebSocket listeners that are not
+	// WebSocket handshakes (no "Upgrade: websocket"): the chat page of
+	// package web in msrpd. nil answers them 404.
+	Web http.Handler
 	// LoggerFactory makes the relay's loggers. Default: pion's default.
 	LoggerFactory logging.LoggerFactory
 }
@@ -160,6 +167,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	cfg.Transport.MaxChunk = cfg.MaxChunk
 	if cfg.Transport.LoggerFactory == nil {
 		cfg.Transport.LoggerFactory = cfg.LoggerFactory
+	}
+	if cfg.Transport.Totals == nil {
+		cfg.Transport.Totals = new(keepalive.Counters)
 	}
 	return cfg, nil
 }

@@ -138,7 +138,7 @@ func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
 	}
 	// A WebSocket handshake is a small GET: bound its header and the time
 	// it may take, so half-sent handshakes cannot pile up.
-	hs := &http.Server{Handler: s.WebSocketHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
+	hs := &http.Server{Handler: webOr(s.WebSocketHandler(), s.cfg.Web), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
 		ErrorLog: stdlog.New(logWriter{s.log}, "", 0)}
 	s.mu.Lock()
 	s.https[hs] = struct{}{}
@@ -157,6 +157,28 @@ func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
 		return ErrServerClosed
 	}
 	return err
+}
+
+// webOr sends WebSocket handshakes to ws and every other request to page,
+// or answers it 404 when there is no page. A handshake is a request whose
+// Upgrade header names websocket; one without the msrp subprotocol still
+// reaches ws, which refuses it with 400.
+func webOr(ws, page http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, v := range r.Header.Values("Upgrade") {
+			for _, tok := range strings.Split(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
+					ws.ServeHTTP(w, r)
+					return
+				}
+			}
+		}
+		if page == nil {
+			http.NotFound(w, r)
+			return
+		}
+		page.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) addListener(l net.Listener) bool {

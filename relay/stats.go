@@ -1,6 +1,10 @@
 package relay
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/msrpd/msrpd/keepalive"
+)
 
 // Stats is a snapshot of the relay's counters.
 type Stats struct {
@@ -10,6 +14,9 @@ type Stats struct {
 	AuthFailures     int64 // AUTHs answered 401 after bad credentials
 	FailuresReported int64 // failure REPORTs and error responses generated
 	NextHopsRefused  int64 // requests answered 403 because the outbound policy refused their next hop
+	// Keepalive sums the keepalive counters of all connections: probes
+	// sent and answered, inbound Pings answered, inbound bodiless SENDs.
+	Keepalive keepalive.Stats
 }
 
 type counters struct {
@@ -29,5 +36,6 @@ func (s *Server) Stats() Stats {
 		AuthFailures:     s.stats.authFailures.Load(),
 		FailuresReported: s.stats.failures.Load(),
 		NextHopsRefused:  s.stats.hopsRefused.Load(),
+		Keepalive:        s.cfg.Transport.Totals.Snapshot(),
 	}
 }

@@ -36,6 +36,7 @@ func flags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "outbound-allow", Category: "Outbound", Usage: "next hops the relay may dial although the defaults refuse them: `LIST` of CIDRs and host names, e.g. 127.0.0.0/8 for relays on this machine, 10.0.0.0/8 for a farm on a private network (never the relay's own listeners)"},
 		&cli.StringSliceFlag{Name: "outbound-deny", Category: "Outbound", Usage: "next hops the relay never dials: `LIST` of CIDRs and host names; wins over --outbound-allow"},
 		&cli.BoolFlag{Name: "outbound-plain", Category: "Outbound", Usage: "also dial plain msrp (TCP) next hops; by default only msrps (TLS, certificate verified)"},
+		&cli.BoolFlag{Name: "web", Category: "Listeners", Value: true, Usage: "serve the browser chat page on ws and wss listeners (GETs without Upgrade: websocket); --web=false answers them 404"},
 		&cli.StringFlag{Name: "realm", Category: "Authentication", Usage: "Digest `REALM` (default: the host name)"},
 		&cli.StringSliceFlag{Name: "user", Category: "Authentication", Usage: "a user as `NAME:PASSWORD` (repeatable)"},
 		&cli.StringFlag{Name: "users-file", Category: "Authentication", Usage: "htdigest `FILE` (user:realm:HA1 lines), re-read on SIGHUP"},

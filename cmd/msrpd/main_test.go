@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -379,5 +380,30 @@ func TestDaemonReloadsUsersFileOnSIGHUP(t *testing.T) {
 		params["nonce"], c.via, resp, params["opaque"])))
 	if r := c.next(); r.StatusCode != 401 {
 		t.Fatalf("carol after the reload: %d, want 401", r.StatusCode)
+	}
+}
+
+// TestDaemonServesChatPage checks that msrpd serves the chat page on its
+// WebSocket listener, with its CSP, and that --web=false turns it off.
+func TestDaemonServesChatPage(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		args := []string{"--tcp", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--user", "alice:alicepw"}
+		if off {
+			args = append(args, "--web=false")
+		}
+		d := startDaemon(t, 2, args...)
+		resp, err := http.Get("http://" + d.addrs["ws"] + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case off && resp.StatusCode != http.StatusNotFound:
+			t.Errorf("--web=false: GET / = %d, want 404", resp.StatusCode)
+		case !off && (resp.StatusCode != 200 || !strings.Contains(string(body), `id="my-path"`) ||
+			!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'")):
+			t.Errorf("GET / = %d, CSP %q, %d bytes; want the chat page", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), len(body))
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/relay"
 	"github.com/msrpd/msrpd/transport"
+	"github.com/msrpd/msrpd/web"
 	"github.com/pion/logging"
 	"github.com/urfave/cli/v2"
 )
@@ -198,6 +199,9 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 			LoggerFactory:  lf,
 		},
 	}
+	if c.Bool("web") {
+		cfg.Web = web.Handler()
+	}
 	cfg.Host, cfg.Port, cfg.Secure = identity(c, ls)
 	for _, l := range ls {
 		cfg.Aliases = append(cfg.Aliases, l.l.Addr().String())
@@ -306,6 +310,9 @@ func announce(log logging.LeveledLogger, l listener, cfg relay.Config) {
 		}
 		log.Infof("listening %s on %s; clients connect to %s://%s/ (subprotocol msrp) and AUTH to %s://%s;ws",
 			l.kind, a, l.kind, a, scheme, net.JoinHostPort(cfg.Host, strconv.Itoa(a.Port)))
+		if cfg.Web != nil {
+			log.Infof("chat page on %s://%s/", map[string]string{"ws": "http", "wss": "https"}[l.kind], a)
+		}
 	}
 	if (l.kind == "tcp" || l.kind == "ws") && !a.IP.IsLoopback() {
 		log.Warnf("plain %s on non-loopback %s: meant for tests and TLS-terminating proxies; use --%s for clients on the network",
