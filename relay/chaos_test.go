@@ -107,8 +107,9 @@ func TestChaos(t *testing.T) {
 				liveMu.Lock()
 				delete(live, g)
 				liveMu.Unlock()
-				g.settle()
+				alive := g.settle()
 				g.close()
+				led.close(g, alive)
 			}
 		}()
 	}
@@ -370,9 +371,12 @@ func (g *chaosGen) newMessage() *chaosMsg {
 	default:
 		size, chunks = 5000+g.rng.IntN(35000), 1
 	}
-	m := &chaosMsg{id: msrp.NewMessageID(), size: size, chunks: chunks, sr: g.rng.IntN(4) == 0, sender: g.s, gen: g}
-	m.got = make([]bool, size)
+	m := &chaosMsg{id: msrp.NewMessageID(), size: size, chunks: chunks, sr: g.rng.IntN(4) == 0}
+	m.got = make([]uint64, (size+63)/64)
 	g.led.add(m)
+	g.mu.Lock()
+	g.msgs = append(g.msgs, m)
+	g.mu.Unlock()
 	return m
 }
 
@@ -506,14 +510,15 @@ func (g *chaosGen) receive() {
 }
 
 // settle waits until every message of a sender that lives is delivered or
-// failed; what is neither after the wait is lost or hung, and counted so.
-func (g *chaosGen) settle() {
-	// Dead peers are found in 300 ms, forwarded chunks time out in 1 s.
+// failed (what is neither after the wait is lost or hung), and reports
+// whether the sender lived.
+func (g *chaosGen) settle() bool {
+	// Dead peers are found in 600 ms, forwarded chunks time out in 1 s.
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && !g.led.settled(g.s) {
+	for time.Now().Before(deadline) && !g.led.settled(g) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	g.led.close(g.s)
+	return g.s.alive()
 }
 
 func (g *chaosGen) close() {
@@ -533,14 +538,12 @@ type chaosMsg struct {
 	size   int
 	chunks int
 	sr     bool
-	sender *chaosClient
-	gen    *chaosGen
 
 	tids    []string // chunks begun, in order
 	codes   map[string]int
 	failed  int // the code of an error response or failure REPORT
 	srGot   bool
-	got     []bool // bytes the receiver has
+	got     []uint64 // bitmap of the bytes the receiver has
 	have    int
 	aborted bool
 	verdict string // set once the sender's generation closed
@@ -671,39 +674,43 @@ func (l *chaosLedger) received(c *msrp.Message) (complete, sr bool) {
 			l.problems = append(l.problems, fmt.Sprintf("message %s: byte %d corrupted", m.id, off+1))
 			return false, false
 		}
-		if !m.got[off] {
-			m.got[off] = true
+		if bit := uint64(1) << (off % 64); m.got[off/64]&bit == 0 {
+			m.got[off/64] |= bit
 			m.have++
 		}
 	}
 	return m.have == m.size, m.sr
 }
 
-// settled reports whether every message of sender s is delivered or
-// failed, or s is gone.
-func (l *chaosLedger) settled(s *chaosClient) bool {
-	if !s.alive() {
+// settled reports whether every message of g is delivered or failed, or
+// its sender is gone.
+func (l *chaosLedger) settled(g *chaosGen) bool {
+	if !g.s.alive() {
 		return true
 	}
+	g.mu.Lock()
+	msgs := g.msgs
+	g.mu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, m := range l.order {
-		if m.sender == s && m.verdict == "" && m.failed == 0 && m.have < m.size {
+	for _, m := range msgs {
+		if m.failed == 0 && m.have < m.size {
 			return false
 		}
 	}
 	return true
 }
 
-// close gives every message of sender s its verdict.
-func (l *chaosLedger) close(s *chaosClient) {
-	alive := s.alive()
+// close gives every message of g its verdict, once its clients are closed;
+// alive tells whether the sender lived until then.
+func (l *chaosLedger) close(g *chaosGen, alive bool) {
+	g.mu.Lock()
+	msgs := g.msgs
+	g.msgs = nil
+	g.mu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, m := range l.order {
-		if m.sender != s || m.verdict != "" {
-			continue
-		}
+	for _, m := range msgs {
 		switch {
 		case m.have == m.size:
 			m.verdict = "delivered"
@@ -711,11 +718,9 @@ func (l *chaosLedger) close(s *chaosClient) {
 			m.verdict = "failed"
 		case !alive:
 			m.verdict = "sender gone"
+		case len(m.tids) == 0:
+			m.verdict = "not sent"
 		default:
-			if len(m.tids) == 0 {
-				m.verdict = "not sent"
-				continue
-			}
 			answered := true
 			for _, tid := range m.tids {
 				if m.codes[tid] == 0 {
@@ -727,10 +732,18 @@ func (l *chaosLedger) close(s *chaosClient) {
 				l.problems = append(l.problems, fmt.Sprintf("message %s (%d bytes, %d chunks): every chunk answered 200, %d bytes arrived, no failure: lost silently", m.id, m.size, m.chunks, m.have))
 			} else {
 				m.verdict = "hung"
-				l.problems = append(l.problems, fmt.Sprintf("message %s (%d bytes, %d chunks, tids %v, codes %v): chunks without any answer and no failure: hung; route %s, receiver killed %v alive %v",
-					m.id, m.size, m.chunks, m.tids, m.codes, m.gen.route, m.gen.r.killed.Load(), m.gen.r.alive()))
+				l.problems = append(l.problems, fmt.Sprintf("message %s (%d bytes, %d chunks, tids %v, codes %v): chunks without any answer and no failure: hung; route %s, receiver killed %v",
+					m.id, m.size, m.chunks, m.tids, m.codes, g.route, g.r.killed.Load()))
 			}
 		}
+		// What is left to count: the verdict. Chunks of this message
+		// that still arrive are checked against the id, not recorded.
+		m.got, m.codes = nil, nil
+		for _, tid := range m.tids {
+			delete(l.byTID, tid)
+		}
+		m.tids = nil
+		delete(l.msgs, m.id)
 	}
 }
 
