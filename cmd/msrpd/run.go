@@ -68,6 +68,12 @@ func run(c *cli.Context) error {
 		defer dl.Close()
 	}
 
+	// Signals are ours before the first "listening" line: a SIGHUP sent
+	// as soon as msrpd says it listens must reload, not kill it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
 	errc := make(chan error, len(ls))
 	for _, l := range ls {
 		l := l
@@ -94,9 +100,6 @@ func run(c *cli.Context) error {
 		fmt.Printf("msrpd: no users given; created user %q with password %q (realm %q)\n", "demo", demoPass, cfg.Realm)
 	}
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	for {
 		select {
 		case err := <-errc:
