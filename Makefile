@@ -14,7 +14,7 @@ FUZZ_TARGETS := \
 	./sdp:FuzzParse \
 	./transport:FuzzWSReader
 
-.PHONY: all build run test vet unit fuzz-short fuzz bench soak clean
+.PHONY: all build run test vet unit js fuzz-short fuzz bench soak clean
 
 all: build
 
@@ -25,7 +25,7 @@ build:
 run: build
 	$(BIN)/msrpd
 
-test: vet unit fuzz-short
+test: vet unit js fuzz-short
 
 vet:
 	$(GO) vet ./...
@@ -35,6 +35,11 @@ unit:
 	# Memory bounds mean nothing under -race: check them in a plain build.
 	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$' ./relay/
 	$(GO) test -count=1 -v -run 'TestCallFileRSS$$' ./cmd/msrpcat/
+
+# The JavaScript client's unit tests (web/msrp_cases.js); the same cases
+# run in Chromium in web/browser_test.go.
+js:
+	node --test web/
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -46,9 +51,11 @@ fuzz-short:
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=3m
 
-# Ten minutes of mixed load against one msrpd (make test runs one minute).
+# Ten minutes of mixed load against one msrpd (make test runs one minute),
+# then the chaos test with 10 000 kills (make test runs 150).
 soak:
 	MSRPD_SOAK_DURATION=$${MSRPD_SOAK_DURATION:-10m} $(GO) test -count=1 -timeout 0 -run TestSoak -v ./soak/
+	MSRPD_CHAOS_KILLS=$${MSRPD_CHAOS_KILLS:-10000} $(GO) test -count=1 -timeout 0 -run TestChaos -v ./relay/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./... | tee $(BENCHOUT)

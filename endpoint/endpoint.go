@@ -41,6 +41,7 @@ type Endpoint struct {
 	sess    session         // of conn
 	txns    map[string]*txn
 	outs    map[string]*outMsg // by Message-ID
+	failed  recentIDs          // messages that ended in failure lately
 	refresh *time.Timer
 	closed  bool
 	running bool  // a read loop goroutine owns done (run)
