@@ -12,6 +12,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/relay"
 	"github.com/msrpd/msrpd/transport"
 )
 
@@ -232,7 +233,11 @@ func TestDirectConnectTimeouts(t *testing.T) {
 // and the relay connects to it when it is passive.
 func TestDirectWithRelay(t *testing.T) {
 	checkGoroutines(t)
-	r := newTestRelay(t, "", "", nil)
+	// The relay dials the passive relay-less side: a plain msrp next hop
+	// on loopback, which its default outbound policy refuses.
+	r := newTestRelay(t, "", "", func(c *relay.Config) {
+		c.Outbound = relay.OutboundPolicy{Allow: []string{"127.0.0.0/8"}, Plain: true}
+	})
 	for _, kind := range []string{"tcp", "ws"} {
 		for _, directActive := range []bool{true, false} {
 			name := kind + "-direct-passive"

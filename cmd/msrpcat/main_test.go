@@ -72,6 +72,9 @@ func newTestRelay(t *testing.T) *testRelay {
 		Host: "127.0.0.1", Port: tl.Addr().(*net.TCPAddr).Port, Realm: "test", Credentials: creds,
 		LoggerFactory: &logging.DefaultLoggerFactory{Writer: lockedWriter{&logMu, &logs}, DefaultLogLevel: logging.LogLevelInfo},
 		Transport:     transport.Config{Keepalive: keepalive.Config{Interval: -1}},
+		// call/answer without a relay on one side, and chains of two
+		// relays, need the relay to dial plain msrp next hops on loopback.
+		Outbound: relay.OutboundPolicy{Allow: []string{"127.0.0.0/8"}, Plain: true},
 	})
 	if err != nil {
 		t.Fatal(err)
