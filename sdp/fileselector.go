@@ -31,7 +31,9 @@ func (f FileSelector) String() string {
 		parts = append(parts, `name:"`+escapeName(f.Name)+`"`)
 	}
 	if f.Type != "" {
-		parts = append(parts, "type:"+f.Type)
+		// No blanks in the selector: "text/plain; charset=utf-8" is
+		// written "text/plain;charset=utf-8" (RFC 5547 section 5).
+		parts = append(parts, "type:"+strings.Join(strings.Fields(f.Type), ""))
 	}
 	if f.Size >= 0 {
 		parts = append(parts, "size:"+strconv.FormatInt(f.Size, 10))

@@ -140,9 +140,9 @@ func TestSetupNegotiation(t *testing.T) {
 }
 
 func TestFileSelectorRoundTrip(t *testing.T) {
-	f := FileSelector{Name: "a b%c.txt", Type: "text/plain", Size: 0, HashAlg: "sha-1", Hash: bytes.Repeat([]byte{0xab}, 20)}
+	f := FileSelector{Name: "a b%c.txt", Type: "text/markdown; charset=utf-8", Size: 0, HashAlg: "sha-1", Hash: bytes.Repeat([]byte{0xab}, 20)}
 	g, err := ParseFileSelector(f.String())
-	if err != nil || g.String() != f.String() || g.Name != f.Name {
+	if err != nil || g.String() != f.String() || g.Name != f.Name || g.Type != "text/markdown;charset=utf-8" {
 		t.Fatalf("%q -> %+v, %v", f.String(), g, err)
 	}
 }

@@ -41,7 +41,6 @@ type Registration struct {
 	expires time.Duration // granted
 	timer   *time.Timer
 	closed  bool
-	done    chan struct{}
 }
 
 // Register binds our Contact to the address-of-record sip:User@host of
@@ -67,7 +66,6 @@ func (u *UA) Register(ctx context.Context, registrar string, opts RegisterOption
 		tag:    sip.GenerateTagN(16),
 		opts:   opts,
 		cseq:   1,
-		done:   make(chan struct{}),
 	}
 	if err := r.register(ctx, opts.Expires); err != nil {
 		return nil, err

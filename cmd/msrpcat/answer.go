@@ -241,7 +241,7 @@ func (a *answerer) onInvite(in *sipua.Incoming) {
 		reject(503, "Service Unavailable", "MSRP: "+err.Error())
 		return
 	}
-	mine := localMedia(c, e, m.Proto, hostOf(a.ua.Addr()))
+	mine := localMedia(c, e, m.Proto, hostOf(a.ua.Addr()), sessionMax(fileSize))
 	mine.Setup = setup
 	switch m.Direction {
 	case "sendonly":
@@ -251,9 +251,6 @@ func (a *answerer) onInvite(in *sipua.Incoming) {
 	}
 	if m.File != nil {
 		mine.File, mine.FileTransferID = m.File, m.FileTransferID
-	}
-	if m.MaxSize > 0 {
-		mine.MaxSize = 0 // theirs bounds what we send; ours is the default
 	}
 	ans := sdp.Answer(offer, idx, mine, hostOf(a.ua.Addr()), time.Now().Unix())
 	d, err := in.Accept(a.ctx, ans.Marshal())

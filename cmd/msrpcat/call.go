@@ -89,7 +89,7 @@ func runCall(c *cli.Context) error {
 		return err
 	}
 	defer e.Close()
-	mine := localMedia(c, e, "", host)
+	mine := localMedia(c, e, "", host, sessionMax(0))
 	mine.Setup = sdp.SetupActPass
 	ct := c.String("content-type")
 	if file != "" {

@@ -35,7 +35,8 @@ type callSession struct {
 
 // openSession makes the MSRP session of a call: through --relay (AUTH
 // first), or on the Listener ln. maxMessage raises the incoming size
-// limit for an offered file.
+// limit (endpoint.DefaultMaxMessage) for an offered file; sessionMax
+// gives the resulting limit, for a=max-size.
 func openSession(ctx context.Context, c *cli.Context, ln *endpoint.Listener, maxMessage int64) (*endpoint.Endpoint, error) {
 	cfg, err := endpointConfig(c, "user")
 	if err != nil {
@@ -45,7 +46,7 @@ func openSession(ctx context.Context, c *cli.Context, ln *endpoint.Listener, max
 	cfg.ChunkSize = c.Int("chunk")
 	cfg.ChunkTimeout = c.Duration("timeout")
 	cfg.Listener = ln
-	cfg.MaxMessage = max(endpoint.DefaultMaxMessage, maxMessage)
+	cfg.MaxMessage = sessionMax(maxMessage)
 	cfg.SpoolDir = c.String("out")
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = os.TempDir()
@@ -54,8 +55,12 @@ func openSession(ctx context.Context, c *cli.Context, ln *endpoint.Listener, max
 	return endpoint.Dial(ctx, cfg)
 }
 
-// localMedia describes our side of the session for the SDP.
-func localMedia(c *cli.Context, e *endpoint.Endpoint, proto, addr string) sdp.MSRPMedia {
+// sessionMax is the incoming size limit openSession sets.
+func sessionMax(maxMessage int64) int64 { return max(endpoint.DefaultMaxMessage, maxMessage) }
+
+// localMedia describes our side of the session for the SDP; maxSize is
+// our incoming limit (a=max-size).
+func localMedia(c *cli.Context, e *endpoint.Endpoint, proto, addr string, maxSize int64) sdp.MSRPMedia {
 	own, _ := msrp.ParseURI(e.URI())
 	port := own.Port
 	if e.Transport() == "ws" || port == 0 {
@@ -75,6 +80,7 @@ func localMedia(c *cli.Context, e *endpoint.Endpoint, proto, addr string) sdp.MS
 		AcceptTypes:        strings.Fields(c.String("accept-types")),
 		AcceptWrappedTypes: []string{"text/plain", "*"},
 		Connection:         "new",
+		MaxSize:            maxSize,
 	}
 }
 

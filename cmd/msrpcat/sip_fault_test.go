@@ -249,3 +249,22 @@ func TestSIPMalformedAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestSIPAudioAndMessageOffer: an offer with audio and MSRP is answered
+// with the message stream and the audio line rejected (port 0).
+func TestSIPAudioAndMessageOffer(t *testing.T) {
+	_, uri := startAnswer(t)
+	r := newRawSIP(t)
+	offer := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" +
+		"m=message 9 TCP/MSRP *\r\na=path:msrp://127.0.0.1:9/av1;tcp\r\na=accept-types:text/plain\r\na=setup:active\r\n"
+	r.send(t, sipAddr(uri), r.invite(uri, "av1", offer))
+	codes, res := r.final(t, 5*time.Second)
+	if !strings.HasPrefix(codes[len(codes)-1], "SIP/2.0 200") {
+		t.Fatalf("got %v, want 200", codes)
+	}
+	_, body, _ := strings.Cut(res, "\r\n\r\n")
+	if !strings.Contains(body, "m=audio 0 RTP/AVP 0\r\n") || !strings.Contains(body, "a=setup:passive\r\n") ||
+		!strings.Contains(body, "a=max-size:67108864\r\n") || strings.Index(body, "m=audio") > strings.Index(body, "m=message") {
+		t.Errorf("answer SDP:\n%s\nwant the audio rejected with port 0 first, then the message stream (passive, with a=max-size)", body)
+	}
+}
