@@ -220,6 +220,7 @@ func (a *answerer) onInvite(in *sipua.Incoming) {
 	}
 	line += " → 180"
 	if d := c.Duration("answer-delay"); d > 0 {
+		status("%s (ringing; answering in %v)", line, d)
 		select {
 		case <-time.After(d):
 		case <-in.Canceled():

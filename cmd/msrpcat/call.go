@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,8 @@ func runCall(c *cli.Context) error {
 		return err
 	}
 	if len(cfg.Listen) == 0 {
-		cfg.Listen = []string{"0.0.0.0:0"}
+		// A free port on the address that reaches the target.
+		cfg.Listen = []string{net.JoinHostPort(routeIP(hostPortOf(route)), "0")}
 	}
 	ua, err := sipua.New(cfg)
 	if err != nil {

@@ -131,6 +131,20 @@ func TestSIPCancelRinging(t *testing.T) {
 	}
 }
 
+// TestSIPMaxCalls: with --max-calls 1 and a call ringing, the next one
+// gets 486 Busy Here.
+func TestSIPMaxCalls(t *testing.T) {
+	ans, uri := startAnswer(t, "--answer-delay", "30s", "--max-calls", "1")
+	first := start(t, "call", "--ring-timeout", "20s", uri, "first")
+	ans.waitStderr(t, `← INVITE from \S+ → 180`, 10*time.Second)
+	_, errs, code := callText(t, uri, "second")
+	if code == 0 || !strings.Contains(errs, "486 Busy Here") || !strings.Contains(errs, "--max-calls") {
+		t.Errorf("second call: exit %d, stderr:\n%s\nwant 486 with a Warning naming --max-calls", code, errs)
+	}
+	first.signal(syscall.SIGTERM)
+	first.wait(t, 10*time.Second)
+}
+
 // TestSIPFileTransfer: call --file offers a=file-selector; answer checks
 // size and sha-1 and keeps the file under --out; through a relay too.
 func TestSIPFileTransfer(t *testing.T) {

@@ -76,6 +76,17 @@ func sipConfig(c *cli.Context, contactFor string) (sipua.Config, error) {
 // machine's outward address; a UDP "connection" to it sends nothing.
 const routeProbe = "192.0.2.1:5060"
 
+// routeIP returns our address on the route to hostport (a UDP
+// "connection" sends nothing), or 0.0.0.0 when there is none.
+func routeIP(hostport string) string {
+	c, err := net.Dial("udp", hostport)
+	if err != nil {
+		return "0.0.0.0"
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).IP.String()
+}
+
 // hostPortOf returns host:port of a SIP URI for the route to it.
 func hostPortOf(uri string) string {
 	s := uri
