@@ -261,9 +261,11 @@ func (a *answerer) onInvite(in *sipua.Incoming) {
 		return
 	}
 	status("%s → 200 → ACK", line)
-	cctx, ccancel := withTimeout(a.ctx, c.Duration("timeout"))
+	hctx, hcancel := untilHangup(a.ctx, d.Done())
+	cctx, ccancel := withTimeout(hctx, c.Duration("timeout"))
 	err = e.Connect(cctx, m.Path, setup == sdp.SetupActive)
 	ccancel()
+	hcancel()
 	if err != nil {
 		status("MSRP session with %s failed: %v; hanging up", in.From(), err)
 		a.hangup(d, in.From())

@@ -126,6 +126,19 @@ func runCall(c *cli.Context) error {
 		status("the answer from %s: %v; hanging up", target, err)
 		return exitError{code: 1}
 	}
+	// A BYE from the peer ends whatever we are doing: nothing more is
+	// sent, and the MSRP session is freed once the 200s that may still
+	// be on their way (the BYE can overtake them) had a moment.
+	ctx, hcancel := untilHangup(ctx, d.Done())
+	defer hcancel()
+	go func() {
+		<-ctx.Done()
+		if d.EndedByPeer() {
+			time.Sleep(byeDrain)
+			_ = e.Close()
+		}
+	}()
+	k.ctx = ctx
 	active, err := sdp.OffererActive(am.Setup)
 	if err == nil {
 		cctx, ccancel := withTimeout(ctx, c.Duration("timeout"))
