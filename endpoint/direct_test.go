@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -322,3 +323,90 @@ func TestSendReader(t *testing.T) {
 		t.Fatalf("b got %q after the aborted message", m.Body)
 	}
 }
+
+// TestDirectRelayDialsBack: a session without a relay that connected to
+// the peer's relay itself also takes a connection the relay opens to its
+// Listener (a relay that does not answer over the connection we opened),
+// and no other second connection.
+func TestDirectRelayDialsBack(t *testing.T) {
+	checkGoroutines(t)
+	buf := &syncBuffer{}
+	e := openDirectSession(t, newTestListener(t, buf), buf)
+	fake, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	relayURI := "msrp://" + fake.Addr().String() + "/relaysess1;tcp"
+	peerPath := relayURI + " msrp://127.0.0.1:9/peer1234;tcp"
+	go func() {
+		nc, err := fake.Accept()
+		if err != nil {
+			return
+		}
+		c := rawServe(t, nc)
+		f, err := c.Read() // the bodiless SEND that binds the session
+		if err == nil {
+			_ = c.Send(f.Msg.Response(200, "OK"))
+		}
+		<-e.Done()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.Connect(ctx, peerPath, true); err != nil {
+		t.Fatal(err)
+	}
+	send := func(from, body string) *transport.Conn {
+		c := rawDial(t, e.Path())
+		sendRaw(t, c, &msrp.Message{TransactionID: msrp.NewTransactionID(), Method: msrp.MethodSEND, Headers: []msrp.Header{
+			{Name: msrp.HeaderToPath, Value: e.Path()}, {Name: msrp.HeaderFromPath, Value: from},
+			{Name: msrp.HeaderMessageID, Value: msrp.NewMessageID()}, {Name: msrp.HeaderByteRange, Value: "1-" + strconv.Itoa(len(body)) + "/" + strconv.Itoa(len(body))},
+			{Name: msrp.HeaderContentType, Value: "text/plain"}}, Body: []byte(body), Flag: msrp.FlagComplete})
+		return c
+	}
+	c := send(peerPath, "via the relay's own connection")
+	if r := readResponse(t, c); r.StatusCode != 200 {
+		t.Fatalf("relay's connection: %d", r.StatusCode)
+	}
+	if m := next(t, e, 5*time.Second); string(m.Body) != "via the relay's own connection" {
+		t.Fatalf("got %q", m.Body)
+	}
+	c2 := send("msrp://127.0.0.1:9/peer1234;tcp", "not via the relay")
+	if r := readResponse(t, c2); r.StatusCode != 506 {
+		t.Errorf("another second connection: %d, want 506", r.StatusCode)
+	}
+}
+
+// rawServe wraps an accepted connection as a transport.Conn.
+func rawServe(t *testing.T, nc net.Conn) *transport.Conn {
+	t.Helper()
+	done := make(chan *transport.Conn, 1)
+	l := &oneConnListener{c: nc, done: make(chan struct{})}
+	go func() {
+		_ = transport.ServeStream(l, transport.Config{Keepalive: keepalive.Config{Interval: -1}}, func(c *transport.Conn) {
+			done <- c
+			<-l.done
+		})
+	}()
+	c := <-done
+	t.Cleanup(func() { close(l.done); _ = c.Close(transport.ReasonLocal, "test done") })
+	return c
+}
+
+// oneConnListener accepts one connection, then blocks until closed.
+type oneConnListener struct {
+	c    net.Conn
+	done chan struct{}
+	used bool
+}
+
+func (l *oneConnListener) Accept() (net.Conn, error) {
+	if !l.used {
+		l.used = true
+		return l.c, nil
+	}
+	<-l.done
+	return nil, net.ErrClosed
+}
+func (l *oneConnListener) Close() error   { return nil }
+func (l *oneConnListener) Addr() net.Addr { return l.c.LocalAddr() }
