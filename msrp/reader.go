@@ -38,8 +38,7 @@ type Reader struct {
 	br        *bufio.Reader
 	maxHeader int
 	state     readState
-	marker    []byte // "\r\n-------" + transaction id
-	atStart   bool   // no body byte returned yet
+	end       EndScanner
 	flag      byte
 	err       error // sticky fatal *ParseError
 }
@@ -64,6 +63,10 @@ func NewReader(r io.Reader, maxHeader int) *Reader {
 // A non-fatal *ParseError comes with the Message, so the caller can answer
 // it; the chunk's body is skipped by the next call. A fatal error or an I/O
 // error ends the stream. A clean end of input between chunks is io.EOF.
+// A header block over the limit is a fatal 413 that comes with the start
+// line and the header lines before the limit when they hold the paths a
+// response needs (see HeadScanner.Scan): the caller may answer before it
+// closes.
 func (r *Reader) ReadHeader() (*Message, error) {
 	if r.err != nil {
 		return nil, r.err
@@ -87,7 +90,7 @@ func (r *Reader) readHeader() (*Message, error) {
 		data, _ := r.br.Peek(r.br.Buffered())
 		res, err := s.scan(data, r.maxHeader)
 		if err != nil {
-			return nil, err
+			return s.partial(data, err), err
 		}
 		if res != headMore {
 			break
@@ -102,7 +105,7 @@ func (r *Reader) readHeader() (*Message, error) {
 	}
 	data, _ := r.br.Peek(s.next)
 	bodiless := s.flag != 0
-	m, perr := parseHead(string(data[:s.blockEnd]), s.lines, bodiless)
+	m, perr := s.message(data, bodiless)
 	if _, err := r.br.Discard(s.next); err != nil {
 		return nil, err
 	}
@@ -110,13 +113,10 @@ func (r *Reader) readHeader() (*Message, error) {
 		return nil, perr
 	}
 	if bodiless {
-		m.Flag = s.flag
 		r.flag = s.flag
 	} else {
-		m.Body = []byte{}
 		r.state = stateBody
-		r.marker = append(append(r.marker[:0], "\r\n"+endLineDashes...), m.TransactionID...)
-		r.atStart = true
+		r.end.Reset(m.TransactionID)
 		r.flag = 0
 	}
 	if perr != nil {
