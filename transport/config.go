@@ -68,6 +68,7 @@ type config struct {
 	keepalive keepalive.Config
 	probes    *keepalive.Scheduler // drives the Keepers of all its connections
 	readLimit int64
+	wsBufs    *wsBufPool // WebSocket message buffers
 	log       logging.LeveledLogger
 	kaLog     logging.LeveledLogger
 	origins   originSet
@@ -111,6 +112,7 @@ func (c Config) normalize() (*config, error) {
 		keepalive: probes.Config(),
 		probes:    probes,
 		readLimit: int64(c.MaxChunk) + int64(c.MaxHeader) + 1024,
+		wsBufs:    newWSBufPool(c.PieceSize, c.MaxHeader),
 		log:       c.LoggerFactory.NewLogger("transport"),
 		kaLog:     c.LoggerFactory.NewLogger("keepalive"),
 		origins:   origins,

@@ -50,11 +50,11 @@ type Conn struct {
 	limiter  keepalive.Limiter // reader goroutine only
 
 	// Reader state, owned by the reader goroutine.
-	wsr    wsReader      // WebSocket input; unused for TCP and TLS
-	cur    *msrp.Message // chunk being delivered in pieces
-	off    int64
-	wsBuf  *[]byte // WebSocket message lent to the caller until next Read
-	wsBody []byte  // the part of cur's body not yet delivered
+	wsr   wsReader      // WebSocket frames; unused for TCP and TLS
+	ws    wsIn          // the chunk in the WebSocket message being read
+	cur   *msrp.Message // chunk being delivered in pieces
+	off   int64
+	fatal error // TCP, TLS: a fatal error answered, to close on the next Read
 
 	wmu  sync.Mutex // the write path: one whole chunk at a time
 	held int        // guarded by wmu: Holds not yet released
