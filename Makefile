@@ -32,7 +32,7 @@ vet:
 unit:
 	$(GO) test -race -timeout 300s ./...
 	# Memory bounds mean nothing under -race: check them in a plain build.
-	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$' ./relay/
+	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$|TestWebSocketChunkMemory|TestWebSocketUploadsRSS' ./relay/
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \
