@@ -186,3 +186,14 @@ func (r *Reader) ReadMessage(maxBody int) (*Message, error) {
 	m.Flag = r.flag
 	return m, nil
 }
+
+// InChunk tells where the Reader stands between reads: header when bytes
+// of a header block are buffered, body while a body is being read (its
+// end-line not seen yet); both false between chunks. A caller may use it
+// to bound how long a peer takes to finish a chunk it has begun.
+func (r *Reader) InChunk() (header, body bool) {
+	if r.state == stateBody {
+		return false, true
+	}
+	return r.br.Buffered() > 0, false
+}

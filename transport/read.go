@@ -147,7 +147,10 @@ func (c *Conn) readFailed(err error) error {
 	case errors.As(err, &ce):
 		return c.fail(ReasonPeerClosed, err)
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		// Only the keeper arms read deadlines; it was beaten to the close.
+		if c.deadline != phaseIdle {
+			// A chunk begun and not finished in time (readtimeout.go).
+			return c.fail(ReasonReadTimeout, errors.New(c.readTimeoutDetail()))
+		}
 		c.counters.Add(keepalive.Timeout)
 		c.cfg.Totals.Add(keepalive.Timeout)
 		return c.fail(ReasonKeepaliveTimeout, err)

@@ -32,6 +32,7 @@ type wsIn struct {
 	start, end int     // (*buf)[start:end] was read and not consumed yet
 	seen       int     // bytes after start known to be body: scanned once
 	eom        bool    // the message's payload has all been read into buf
+	inHead     bool    // the chunk's header block is not complete yet
 	head       msrp.HeadScanner
 	body       msrp.EndScanner
 }
@@ -144,7 +145,7 @@ func (c *Conn) wsCompact() {
 func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 	w := &c.ws
 	w.buf = c.cfg.wsBufs.pool.Get().(*[]byte)
-	w.start, w.end, w.eom = 0, 0, false
+	w.start, w.end, w.eom, w.inHead = 0, 0, false, true
 	w.head.Reset()
 	var m *msrp.Message
 	var n int
@@ -162,6 +163,7 @@ func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 			return Frame{}, false, c.readFailed(err)
 		}
 	}
+	w.inHead = false
 	if m == nil {
 		c.keeper.Received()
 		// No transaction id or no paths to answer: the peer does not

@@ -67,7 +67,7 @@ type wsReader struct {
 
 // init prepares read-ahead when nc is plain TCP.
 func (r *wsReader) init(nc net.Conn) {
-	if tc, ok := nc.(*net.TCPConn); ok {
+	if tc := plainTCP(nc); tc != nil {
 		if raw, err := tc.SyscallConn(); err == nil {
 			r.raw, r.readFD = raw, r.readAhead
 		}
@@ -298,7 +298,7 @@ func (c *Conn) wsRead(p []byte) (int, error) {
 	if int64(len(p)) > r.left {
 		p = p[:r.left]
 	}
-	n, err := r.read(c.nc, p, c.beforeRead)
+	n, err := r.read(c.nc, p, c.hook)
 	if r.masked {
 		r.kpos = maskBytes(p[:n], r.key, r.kpos)
 	}
@@ -333,7 +333,7 @@ func (c *Conn) wsKnownLeft() (n int64, ok bool) {
 func (c *Conn) wsFrameHeader(inMessage bool) (wsHeader, error) {
 	r := &c.wsr
 	b := r.hdr[:]
-	if err := r.readFull(c.nc, b[:2], c.beforeRead); err != nil {
+	if err := r.readFull(c.nc, b[:2], c.hook); err != nil {
 		return wsHeader{}, err
 	}
 	h := wsHeader{fin: b[0]&0x80 != 0, opcode: b[0] & 0x0f, masked: b[1]&0x80 != 0, length: int64(b[1] & 0x7f)}
@@ -351,7 +351,7 @@ func (c *Conn) wsFrameHeader(inMessage bool) (wsHeader, error) {
 	if h.masked {
 		n += 4
 	}
-	if err := r.readFull(c.nc, b[2:2+n], c.beforeRead); err != nil {
+	if err := r.readFull(c.nc, b[2:2+n], c.hook); err != nil {
 		return h, unexpectedEOF(err)
 	}
 	switch ext {
@@ -418,7 +418,7 @@ func (c *Conn) wsControl(h wsHeader) error {
 		// an allocation for every Ping.
 		bp = getBuf()
 		payload = slices.Grow((*bp)[:0], maxControlPayload)[:h.length]
-		if err := c.wsr.readFull(c.nc, payload, c.beforeRead); err != nil {
+		if err := c.wsr.readFull(c.nc, payload, c.hook); err != nil {
 			putBuf(bp)
 			return unexpectedEOF(err)
 		}
