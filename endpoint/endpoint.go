@@ -33,6 +33,7 @@ type Endpoint struct {
 	sess    session         // of conn
 	txns    map[string]*txn
 	outs    map[string]*outMsg // by Message-ID
+	failed  recentIDs          // messages that ended in failure lately
 	refresh *time.Timer
 	closed  bool
 	err     error // why the Endpoint stopped

@@ -119,7 +119,18 @@ func (e *Endpoint) handleReport(m *msrp.Message) {
 	default:
 		fin = o.failLocked(e, &StatusError{Code: st.Code, Comment: st.Comment, Report: true, MessageID: id})
 	}
+	again := false
+	if o == nil && st.Code != 200 {
+		// A relay reports each forwarded piece of a message on its own:
+		// a message fails once, and is told once.
+		again = e.failed.has(id)
+		e.failed.add(id)
+	}
 	e.mu.Unlock()
+	if again {
+		e.log.Debugf("failure REPORT %d for message %s, which failed already", st.Code, id)
+		return
+	}
 	if o == nil && st.Code != 200 {
 		e.log.Infof("failure REPORT %d for message %s after it completed", st.Code, id)
 		e.emit(Event{Kind: EventFailureReport, Err: &StatusError{Code: st.Code, Comment: st.Comment, Report: true, MessageID: id}})

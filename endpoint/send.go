@@ -56,6 +56,9 @@ func (o *outMsg) finishLocked(e *Endpoint, err error) func() {
 	if e.outs[o.id] == o {
 		delete(e.outs, o.id)
 	}
+	if err != nil {
+		e.failed.add(o.id)
+	}
 	done := o.done
 	return func() { done(err) }
 }

@@ -17,34 +17,47 @@ func (r *Reader) NextBody(max int) ([]byte, error) {
 	return piece, err
 }
 
-// NextPiece is NextBody for relays: it also tells whether the piece ends
-// the body. When the end-line already sits in the buffer right after the
-// piece, it is consumed with it and last is true, so a small chunk comes
-// out as one piece; otherwise a later call returns an empty last piece.
-// Flag is valid once last is true.
-func (r *Reader) NextPiece(max int) (piece []byte, last bool, err error) {
-	return r.nextPiece(max, true)
+// NextPiece is NextBody for relays: it returns body pieces of exactly
+// size bytes until the rest of the body and its end-line are in the
+// buffer together, and returns that rest as the last piece (last set),
+// consuming the end-line with it. So no piece is empty unless the whole
+// body is, the chunk's flag (Flag, valid once last is true) belongs to a
+// piece that carries data, and a body of at most size bytes comes out as
+// one piece however the input was split: a relay re-chunks without empty
+// chunks and without splitting small ones. It waits for input until a
+// piece is complete. size <= 0, or above the Reader's capacity (64 KiB,
+// or maxHeader when that is larger), means the capacity.
+func (r *Reader) NextPiece(size int) (piece []byte, last bool, err error) {
+	if c := r.br.Size() - endLineRoom; size <= 0 || size > c {
+		size = c
+	}
+	return r.nextPiece(size, true)
 }
 
-// nextPiece scans the buffered body once per call. With withEnd, a piece
-// followed by its end-line is returned together with it (last set);
-// otherwise the end-line is a call of its own, as io.Reader users expect.
-func (r *Reader) nextPiece(max int, withEnd bool) (piece []byte, last bool, err error) {
+// nextPiece scans the buffered body once per call. With whole (NextPiece),
+// it returns only pieces of size bytes or the last piece together with its
+// end-line; without (NextBody), whatever body bytes are certain, up to
+// size (size <= 0: no bound), and the end-line in a call of its own, as
+// io.Reader users expect.
+func (r *Reader) nextPiece(size int, whole bool) (piece []byte, last bool, err error) {
 	if r.err != nil {
 		return nil, false, r.err
 	}
 	if r.state != stateBody {
 		return nil, true, nil
 	}
+	known := 0 // leading buffered bytes already known to be body
 	for {
 		data, _ := r.br.Peek(r.br.Buffered())
-		if limit := max + len(r.end.marker) + 1; max > 0 && len(data) > limit {
-			// Enough to see an end-line right after a max-byte piece; the
+		limit := r.br.Size()
+		if size > 0 {
+			// Enough to see an end-line right after a size-byte piece; the
 			// rest is scanned by later calls, not again by every call.
-			data = data[:limit]
+			limit = size + len(r.end.marker) + 1
+			data = data[:min(len(data), limit)]
 		}
-		n, endLen, need := r.end.Scan(data)
-		if endLen > 0 && (n == 0 || withEnd && (max <= 0 || n <= max)) {
+		n, endLen, need := r.end.Scan(data, known)
+		if endLen > 0 && (n == 0 || whole && n <= size) {
 			r.state = stateHead
 			r.flag = data[n+endLen-1]
 			if _, err := r.br.Discard(n + endLen); err != nil {
@@ -56,16 +69,19 @@ func (r *Reader) nextPiece(max int, withEnd bool) (piece []byte, last bool, err 
 			r.end.Consumed(n)
 			return data[:n], true, nil
 		}
-		if n > 0 {
-			if max > 0 && n > max {
-				n = max
+		if n > 0 && (!whole || n > size) {
+			if size > 0 && n > size {
+				n = size
 			}
 			r.end.Consumed(n)
 			_, err := r.br.Discard(n)
 			return data[:n], false, err
 		}
-		// need is at most an end-line's length, far below the buffer size.
-		if _, err := r.br.Peek(len(data) + need); err != nil {
+		// Not enough to decide: read more. need is at most an end-line's
+		// length; data is shorter than limit here, which fits the buffer.
+		known = n
+		more := min(len(data)+max(need, 1), limit)
+		if _, err := r.br.Peek(more); err != nil {
 			if errors.Is(err, io.EOF) {
 				r.err = fatalf(r.end.TransactionID(), "connection ended inside a body")
 				return nil, false, r.err

@@ -1,6 +1,9 @@
 package msrp
 
 import (
+	"bytes"
+	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -54,5 +57,78 @@ func TestNextPiece(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// splitReader returns its input in reads of the given sizes, in turn.
+type splitReader struct {
+	data  []byte
+	sizes []int
+	i     int
+}
+
+func (s *splitReader) Read(p []byte) (int, error) {
+	if len(s.data) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(s.data), s.sizes[s.i%len(s.sizes)])
+	s.i++
+	copy(p, s.data[:n])
+	s.data = s.data[n:]
+	return n, nil
+}
+
+// TestNextPieceNeverEmpty is issue 16's rule for relays: however TCP
+// splits the input (here at every position around the header, the
+// body's end and the end-line), NextPiece returns full pieces, then the
+// rest with the end-line, so no forwarded piece is empty and the last
+// one carries the chunk's flag; a body that fits one piece is one piece.
+func TestNextPieceNeverEmpty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, bodyLen := range []int{0, 1, 5, 100, 2047, 2048, 2049, 4096, 10000} {
+		for _, size := range []int{2048, 4096} {
+			body := make([]byte, bodyLen)
+			for i := range body {
+				body[i] = "abc\r\n-"[rng.IntN(6)]
+			}
+			m := &Message{TransactionID: "tid12345", Method: MethodSEND,
+				Headers: []Header{{Name: HeaderToPath, Value: "msrp://a.example:1/s;tcp"},
+					{Name: HeaderFromPath, Value: "msrp://b.example:2/t;tcp"},
+					{Name: HeaderContentType, Value: "text/plain"}},
+				Body: body, Flag: FlagMore}
+			wire, err := m.AppendTo(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for cut := 1; cut < len(wire); cut++ {
+				r := NewReader(&splitReader{data: wire, sizes: []int{cut, 1 + rng.IntN(3000)}}, 0)
+				h, err := r.ReadHeader()
+				if err != nil {
+					t.Fatalf("body %d cut %d: %v", bodyLen, cut, err)
+				}
+				var got []byte
+				for pieces := 1; ; pieces++ {
+					p, last, err := r.NextPiece(size)
+					if err != nil {
+						t.Fatalf("body %d cut %d: %v", bodyLen, cut, err)
+					}
+					got = append(got, p...)
+					switch {
+					case len(p) == 0 && bodyLen > 0:
+						t.Fatalf("body %d size %d cut %d: empty piece %d (last %v)", bodyLen, size, cut, pieces, last)
+					case !last && len(p) != size:
+						t.Fatalf("body %d size %d cut %d: piece %d of %d bytes before the last", bodyLen, size, cut, pieces, len(p))
+					case last && bodyLen <= size && pieces != 1:
+						t.Fatalf("body %d size %d cut %d: %d pieces for a body that fits one", bodyLen, size, cut, pieces)
+					}
+					if last {
+						break
+					}
+				}
+				if !bytes.Equal(got, body) || r.Flag() != FlagMore || h.TransactionID != "tid12345" {
+					t.Fatalf("body %d cut %d: got %d bytes, flag %q", bodyLen, cut, len(got), r.Flag())
+				}
+			}
+		}
 	}
 }

@@ -10,8 +10,14 @@ import (
 // line and headers).
 const DefaultMaxHeader = 16 << 10
 
-// minBuffer is the smallest read buffer; body pieces are at most this long.
+// minBuffer is the smallest read buffer's room for body bytes: NextPiece
+// returns pieces of up to this many bytes.
 const minBuffer = 64 << 10
+
+// endLineRoom is what a read buffer holds beyond its largest piece, so a
+// piece and the end-line after it (CRLF, seven dashes, a transaction id
+// of at most 32 characters, the flag) can be seen together.
+const endLineRoom = 64
 
 type readState int
 
@@ -24,7 +30,7 @@ const (
 // connection. It reads a chunk's header block with ReadHeader and then its
 // body in pieces, so a chunk never has to be held in memory whole. Input may
 // arrive split at any byte. The Reader holds at most one buffer of
-// max(64 KiB, maxHeader+1) bytes, whatever the peer sends.
+// max(64 KiB, maxHeader+1) bytes and a few more, whatever the peer sends.
 //
 // Blank lines between chunks are skipped (some peers send CRLF
 // keepalives). A body ends at the first CRLF followed by "-------", the
@@ -49,7 +55,7 @@ func NewReader(r io.Reader, maxHeader int) *Reader {
 	if maxHeader <= 0 {
 		maxHeader = DefaultMaxHeader
 	}
-	size := max(minBuffer, maxHeader+1)
+	size := max(minBuffer, maxHeader+1) + endLineRoom
 	return &Reader{br: bufio.NewReaderSize(r, size), maxHeader: maxHeader}
 }
 

@@ -107,13 +107,15 @@ func (e *EndScanner) Consumed(n int) {
 	}
 }
 
-// Scan looks at the body bytes not consumed yet. It returns how many of
-// them are certainly body (n); endLen > 0 when an end-line of that many
-// bytes (its flag last) starts at data[n]; otherwise need > 0 tells how
-// many more bytes it takes to decide about data[n:].
-func (e *EndScanner) Scan(data []byte) (n, endLen, need int) {
+// Scan looks at the body bytes not consumed yet, of which the first from
+// are known to be body already (an earlier Scan said so): only the rest is
+// searched. It returns how many of them are certainly body (n); endLen > 0
+// when an end-line of that many bytes (its flag last) starts at data[n];
+// otherwise need > 0 tells how many more bytes it takes to decide about
+// data[n:].
+func (e *EndScanner) Scan(data []byte, from int) (n, endLen, need int) {
 	m := e.marker
-	if e.atStart {
+	if e.atStart && from == 0 {
 		// Lenient: an empty body whose end-line lacks the CRLF before it.
 		bare := m[2:]
 		if len(data) > len(bare) && bytes.HasPrefix(data, bare) && isFlag(data[len(bare)]) {
@@ -123,7 +125,6 @@ func (e *EndScanner) Scan(data []byte) (n, endLen, need int) {
 			return 0, 0, 1
 		}
 	}
-	from := 0
 	for {
 		i := bytes.Index(data[from:], m)
 		if i < 0 {
@@ -144,7 +145,7 @@ func (e *EndScanner) Scan(data []byte) (n, endLen, need int) {
 	}
 	// A prefix of the marker may sit at the end of data; it starts with
 	// the marker's CR, so only the last len(m)-1 bytes need a look.
-	tail := max(0, len(data)-(len(m)-1))
+	tail := max(from, len(data)-(len(m)-1))
 	for i := tail; i < len(data); i++ {
 		if data[i] == '\r' && bytes.HasPrefix(m, data[i:]) {
 			if i == 0 {

@@ -160,7 +160,16 @@ func (p *peer) sweepExpired() {
 		expired = append(expired, d.t)
 	}
 	p.mu.Unlock()
+	failed := 0
 	for _, t := range expired {
-		t.expire()
+		if t.expire() {
+			failed++
+		}
+	}
+	if failed > 0 {
+		// One line per sweep, not per transaction: a silent next hop
+		// lets a whole window of chunks expire at once.
+		p.srv.log.Infof("%s: %d forwarded requests got no response within %v; senders told with 408",
+			p.addr, failed, p.srv.cfg.TransactionTimeout)
 	}
 }

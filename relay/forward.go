@@ -2,22 +2,48 @@ package relay
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // maxTIDRetries bounds the search for a transaction id whose end-line is
 // not in the body; with 80 random bits one try practically always does.
 const maxTIDRetries = 4
 
-// send forwards one piece of the chunk to the route's next hop as a chunk
-// of its own: a new transaction id (ids must not collide on the outgoing
+// forward sends one piece of the chunk to the route's next hop and
+// reports whether it went out. When the next hop fails, the chunk ends
+// here (abort) and the sender is answered with a code when it is in.
+func (in *inbound) forward(body []byte, off int64, last bool, flag byte) bool {
+	r := in.dec.route
+	err := in.send(r, body, off, last, flag)
+	if err == nil {
+		in.forwarded = true
+		return true
+	}
+	code := 481
+	if r.dest.outbound {
+		code = 408
+	}
+	// A closed next hop cannot take the abort chunk; any other failure
+	// (an end-line in the body we could not avoid) leaves it usable.
+	var ce *transport.CloseError
+	hopAlive := !errors.As(err, &ce) && !errors.Is(err, errPeerClosed)
+	in.abort(code, "next hop failed", fmt.Errorf("%s: %w", r.dest.addr, err), hopAlive)
+	return false
+}
+
+// send writes one piece of the chunk to r's next hop as a chunk of its
+// own: a new transaction id (ids must not collide on the outgoing
 // connection), the rewritten paths, and a Byte-Range that says exactly
-// which bytes it holds. It reports false when the next hop failed; the
-// chunk is then refused with a code for the sender.
-func (in *inbound) send(body []byte, off int64, last bool, flag byte) bool {
-	m, r := in.msg, in.dec.route
+// which bytes it holds. A piece that carries data (or a bodiless request)
+// is tracked for its response; the empty '#' chunk of an abort is not,
+// since the sender is answered for the whole chunk anyway. send only
+// reports a failure: ending the chunk is the caller's business.
+func (in *inbound) send(r *route, body []byte, off int64, last bool, flag byte) error {
+	m := in.msg
 	nm := &msrp.Message{Method: m.Method, Headers: make([]msrp.Header, 0, len(m.Headers)+1), Body: body, Flag: flag}
 	brValue := ""
 	if body != nil {
@@ -46,15 +72,17 @@ func (in *inbound) send(body []byte, off int64, last bool, flag byte) bool {
 		brValue = "1-0/0"
 	}
 
-	t := in.newTxn(brValue)
+	var t *txn
+	if flag != msrp.FlagAbort || len(body) > 0 {
+		t = in.newTxn(r, brValue)
+	}
 	var err error
 	for try := 0; try < maxTIDRetries; try++ {
 		nm.TransactionID = msrp.NewTransactionID()
 		if t != nil {
 			t.tid = nm.TransactionID
 			if !r.dest.track(t) {
-				err = errPeerClosed
-				break
+				return errPeerClosed
 			}
 		}
 		in.p.hold(r.dest)
@@ -69,26 +97,19 @@ func (in *inbound) send(body []byte, off int64, last bool, flag byte) bool {
 		if t != nil {
 			r.dest.untrack(t.tid)
 		}
-		code := 481
-		if r.dest.outbound {
-			code = 408
-		}
-		in.p.srv.log.Infof("%s: %s %s: next hop %s failed: %v", in.p.addr, m.Method, m.TransactionID, r.dest.addr, err)
-		in.abort(code, "next hop failed")
-		return false
+		return err
 	}
-	in.forwarded = true
 	if t != nil {
 		r.dest.armTimer(t)
 	}
-	return true
+	return nil
 }
 
 // newTxn prepares the transaction record of a forwarded piece, or returns
 // nil when no response will come back: REPORTs are never answered and
 // SENDs with Failure-Report "no" neither.
-func (in *inbound) newTxn(byteRange string) *txn {
-	m, r := in.msg, in.dec.route
+func (in *inbound) newTxn(r *route, byteRange string) *txn {
+	m := in.msg
 	fr := ""
 	switch m.Method {
 	case msrp.MethodREPORT:

@@ -20,6 +20,8 @@ type inbound struct {
 	seen int64
 	// forwarded is true once a piece went to the next hop.
 	forwarded bool
+	// aborted is set by abort: the chunk ended early, exactly once.
+	aborted bool
 	// held gathers a non-SEND body, which is forwarded whole.
 	held []byte
 }
@@ -41,7 +43,7 @@ func (p *peer) handleFrame(f transport.Frame) {
 			// Pieces of this chunk may be out already: abort them at the
 			// next hop, then answer the sender.
 			p.cur = nil
-			in.abort(code, reason)
+			in.abort(code, reason, nil, true)
 			in.finish()
 			p.busy.Store(false)
 			return
@@ -99,10 +101,10 @@ func (in *inbound) piece(body []byte, last bool, flag byte) {
 	// Limits come first, also for requests the relay answers itself.
 	switch {
 	case in.seen > int64(cfg.MaxChunk):
-		in.abort(413, "chunk exceeds "+strconv.Itoa(cfg.MaxChunk)+" bytes")
+		in.abort(413, "chunk exceeds "+strconv.Itoa(cfg.MaxChunk)+" bytes", nil, true)
 		return
 	case in.msg.Method != msrp.MethodSEND && in.seen > maxNonSendBody:
-		in.abort(413, "non-SEND body exceeds 10240 bytes")
+		in.abort(413, "non-SEND body exceeds 10240 bytes", nil, true)
 		return
 	case in.dec.route == nil:
 		return // handled here once the chunk is in
@@ -112,18 +114,22 @@ func (in *inbound) piece(body []byte, last bool, flag byte) {
 		in.hold(body)
 		return
 	}
-	if in.held != nil {
-		body = append(in.held, body...)
-		off = 0
-	}
 	if in.msg.Body == nil {
-		in.send(nil, 0, true, flag) // bodiless request
+		in.forward(nil, 0, true, flag) // bodiless request
+		return
+	}
+	if in.msg.Method != msrp.MethodSEND {
+		// The whole non-SEND body goes in one chunk, whatever its size.
+		if in.held != nil {
+			body = append(in.held, body...)
+		}
+		in.forward(body, 0, true, flag)
 		return
 	}
 	// Re-chunk: no forwarded chunk is larger than ForwardChunk, so
 	// responses and other sessions interleave between pieces.
 	for len(body) > cfg.ForwardChunk {
-		if !in.send(body[:cfg.ForwardChunk], off, false, msrp.FlagMore) {
+		if !in.forward(body[:cfg.ForwardChunk], off, false, msrp.FlagMore) {
 			return
 		}
 		body, off = body[cfg.ForwardChunk:], off+int64(cfg.ForwardChunk)
@@ -132,7 +138,7 @@ func (in *inbound) piece(body []byte, last bool, flag byte) {
 		if !last {
 			flag = msrp.FlagMore
 		}
-		in.send(body, off, last, flag)
+		in.forward(body, off, last, flag)
 	}
 }
 
@@ -141,15 +147,30 @@ func (in *inbound) hold(body []byte) {
 	in.held = append(in.held, body...)
 }
 
-// abort stops forwarding the rest of the chunk. Pieces already forwarded
-// are closed with a '#' chunk so the receiver does not wait for the rest,
-// and the sender learns the code from the response at the end.
-func (in *inbound) abort(code int, comment string) {
-	in.p.srv.log.Infof("%s: %s %s: %s", in.p.addr, in.msg.Method, in.msg.TransactionID, comment)
-	if in.forwarded && in.dec.route != nil {
-		in.send([]byte{}, in.seen, true, msrp.FlagAbort)
+// abort ends the chunk early, exactly once: nothing more of it is
+// forwarded, and the sender learns code from the response at the end.
+// Pieces already forwarded are closed with a '#' chunk so the receiver
+// does not wait for the rest, when the next hop can still take one
+// (hopAlive). The '#' chunk's own failure is only logged: the chunk has
+// ended already, and a failure while ending it must not end it again.
+// cause, when set, is logged but not told to the sender.
+func (in *inbound) abort(code int, comment string, cause error, hopAlive bool) {
+	if in.aborted {
+		return
 	}
+	in.aborted = true
+	r := in.dec.route
 	in.dec = refuse(code, comment)
+	why := comment
+	if cause != nil {
+		why += ": " + cause.Error()
+	}
+	in.p.srv.log.Infof("%s: %s %s aborted after %d body bytes: %s", in.p.addr, in.msg.Method, in.msg.TransactionID, in.seen, why)
+	if in.forwarded && r != nil && hopAlive {
+		if err := in.send(r, []byte{}, in.seen, true, msrp.FlagAbort); err != nil {
+			in.p.srv.log.Debugf("%s: abort chunk for %s to %s not sent: %v", in.p.addr, in.msg.TransactionID, r.dest.addr, err)
+		}
+	}
 }
 
 // finish runs once the whole chunk is in: local handling, the response to

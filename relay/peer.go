@@ -76,7 +76,7 @@ func (p *peer) serve() {
 				// The sender went away mid-chunk: whatever of it went
 				// ahead is closed at the next hop with an abort flag.
 				p.cur = nil
-				in.abort(408, "sender lost mid-chunk")
+				in.abort(408, "sender lost mid-chunk", err, true)
 				p.busy.Store(false)
 			}
 			return

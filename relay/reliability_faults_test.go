@@ -418,11 +418,17 @@ func TestReliabilityChainNextHopDies(t *testing.T) {
 			if !waitFor(5*time.Second, func() bool { return recv.n.Load() >= 50 }) {
 				t.Fatalf("no traffic through the chain: %d chunks", recv.n.Load())
 			}
+			// Hold R1's chunks in the proxy for a moment first, so that
+			// some are surely in flight, unanswered, when R2 goes away
+			// (without it, the fault may fall between two round trips).
+			px.Blackhole(faultproxy.Up)
+			time.Sleep(100 * time.Millisecond)
 			if tc.strict {
 				px.Cut()
 			} else {
 				r2.srv.Close()
 			}
+			px.Resume(faultproxy.Up) // for R1's next connection
 			time.Sleep(300 * time.Millisecond)
 			load.halt()
 			// R1 must answer every chunk: 200 then a REPORT, or an error.

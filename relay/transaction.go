@@ -52,13 +52,14 @@ func (p *peer) untrack(tid string) *txn {
 	return t
 }
 
-// expire handles a transaction whose response never came.
-func (t *txn) expire() {
+// expire handles a transaction whose response never came; it reports
+// whether the sender was told.
+func (t *txn) expire() bool {
 	if t.method == msrp.MethodSEND && t.fr == "partial" {
-		return // "partial" sends no 200: silence is success
+		return false // "partial" sends no 200: silence is success
 	}
-	t.src.srv.log.Infof("%s: no response from %s to %s within %v", t.src.addr, t.dest.addr, t.tid, t.src.srv.cfg.TransactionTimeout)
 	t.fail(408, "")
+	return true
 }
 
 // fail tells the sender that the request did not get through: a failure

@@ -67,5 +67,14 @@ type hookReader struct {
 
 func (h hookReader) Read(p []byte) (int, error) {
 	h.c.beforeNetRead()
-	return h.r.Read(p)
+	n, err := h.r.Read(p)
+	if n > 0 && h.c.cur != nil {
+		// Inside a body every read is a sign of life, not only a complete
+		// piece: the msrp.Reader gathers a whole piece before returning
+		// it, which over a slow link can take longer than the keepalive
+		// allows. (Header blocks count once parsed, so that an answer to
+		// our probe is still recognised as one.)
+		h.c.keeper.Received()
+	}
+	return n, err
 }

@@ -41,9 +41,6 @@ func (c *Conn) readStream() (Frame, error) {
 			if err != nil {
 				return Frame{}, c.readFailed(err)
 			}
-			if len(piece) > 0 {
-				c.keeper.Received()
-			}
 			if c.off+int64(len(piece)) > int64(c.cfg.MaxChunk) {
 				// The next ReadHeader skips the rest of this body.
 				c.cur = nil

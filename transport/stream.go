@@ -28,19 +28,28 @@ func ServeStream(l net.Listener, cfg Config, handle func(*Conn)) error {
 		kind = KindTLS
 	}
 	var delay time.Duration
+	failures := 0
 	for {
 		nc, err := l.Accept()
 		if err != nil {
 			var ne net.Error
 			if !errors.Is(err, net.ErrClosed) && errors.As(err, &ne) && ne.Timeout() {
 				// Out of file descriptors and the like: back off as
-				// net/http does rather than spin.
+				// net/http does rather than spin, and say so once per
+				// outage rather than once per retry.
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				c.log.Warnf("accept on %s: %v; retrying in %v", l.Addr(), err, delay)
+				if failures == 0 {
+					c.log.Warnf("accept on %s: %v; retrying with backoff", l.Addr(), err)
+				}
+				failures++
 				time.Sleep(delay)
 				continue
 			}
 			return fmt.Errorf("transport: serve %s %s: %w", kind, l.Addr(), err)
+		}
+		if failures > 0 {
+			c.log.Infof("accept on %s works again after %d failures", l.Addr(), failures)
+			failures = 0
 		}
 		delay = 0
 		go serveStreamConn(c, kind, nc, handle)

@@ -97,8 +97,11 @@ func (c *Conn) wsFinish() error {
 	}
 	for !w.eom {
 		// The rest of a refused message: read into the buffer and
-		// forgotten.
-		_, err := c.wsRead(*w.buf)
+		// forgotten, a sign of life all the same.
+		n, err := c.wsRead(*w.buf)
+		if n > 0 {
+			c.keeper.Received()
+		}
 		if err == io.EOF {
 			break
 		}
@@ -121,10 +124,18 @@ func (c *Conn) wsRelease() {
 }
 
 // wsFill reads more of the message into the free end of the buffer.
+// Past the header block every read is a sign of life: a piece may take
+// longer to fill than keepalive allows, and a peer sending one large
+// frame cannot answer a Ping until the frame is done. (A header block
+// counts once parsed, so that an answer to our probe is still recognised
+// as one.)
 func (c *Conn) wsFill() error {
 	w := &c.ws
 	n, err := c.wsRead((*w.buf)[w.end:])
 	w.end += n
+	if n > 0 && !w.inHead {
+		c.keeper.Received()
+	}
 	if err == io.EOF {
 		w.eom = true
 		return nil
@@ -221,9 +232,7 @@ func (c *Conn) wsPiece() (Frame, error) {
 		data := (*w.buf)[w.start:w.end]
 		// Only what was not scanned yet: a piece is scanned once, however
 		// many reads it took to fill.
-		k, endLen, _ := w.body.Scan(data[w.seen:])
-		w.body.Consumed(k) // certain body: no longer at the body's start
-		n := w.seen + k
+		n, endLen, _ := w.body.Scan(data, w.seen)
 		w.seen = n
 		if endLen > 0 && n <= size {
 			if !w.eom && len(*w.buf)-(w.start+n+endLen) <= trailerMax {
@@ -247,6 +256,7 @@ func (c *Conn) wsPiece() (Frame, error) {
 			// comes later.
 			w.start += size
 			w.seen -= size
+			w.body.Consumed(size)
 			return c.wsDeliver(m, data[:size], false, 0)
 		}
 		switch {
@@ -261,6 +271,7 @@ func (c *Conn) wsPiece() (Frame, error) {
 			// certain body.
 			w.start += n
 			w.seen = 0
+			w.body.Consumed(n)
 			return c.wsDeliver(m, data[:n], false, 0)
 		}
 		if err := c.wsFill(); err != nil {
