@@ -16,6 +16,7 @@ type peer struct {
 	conn     *transport.Conn
 	addr     string
 	outbound bool // we dialled it; it is a next hop, not a client
+	counted  bool // counted against MaxConnections by handle, not at accept
 
 	mu           sync.Mutex
 	sessions     map[string]*session // sessions this connection owns

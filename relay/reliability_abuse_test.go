@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -326,71 +327,111 @@ func TestSlowloris(t *testing.T) {
 }
 
 // TestSlowlorisWebSocketHandshake: a TCP connection to the WebSocket
-// listener that never finishes its HTTP request is closed by the HTTP
-// server's ReadHeaderTimeout (10 s, not configurable). Set
-// MSRPD_RELIABILITY_LONG=1 to run it.
+// listener that never finishes its HTTP request is closed after
+// Transport.HandshakeTimeout (--handshake-timeout, F7), and so is one
+// left idle after a refused handshake.
 func TestSlowlorisWebSocketHandshake(t *testing.T) {
-	if os.Getenv("MSRPD_RELIABILITY_LONG") == "" {
-		t.Skip("takes 10 s; set MSRPD_RELIABILITY_LONG=1")
-	}
 	checkGoroutines(t)
-	r := newTestRelay(t, nil)
-	nc, err := net.Dial("tcp", hostPort(r.ws))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
-	start := time.Now()
-	nc.SetReadDeadline(time.Now().Add(15 * time.Second))
-	nc.Read(make([]byte, 512))
-	if d := time.Since(start); d > 12*time.Second {
-		t.Errorf("half-sent handshake held for %v", d)
-	} else {
-		t.Logf("half-sent handshake closed after %v", d)
+	const handshake = 300 * time.Millisecond
+	r := newTestRelay(t, func(c *Config) { c.Transport.HandshakeTimeout = handshake })
+	for _, tc := range []struct{ name, sent string }{
+		{"half-sent request", "GET / HTTP/1.1\r\nHost: x\r\n"},
+		{"idle after a refusal", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"}, // no Upgrade: 400, then keep-alive
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nc, err := net.Dial("tcp", hostPort(r.ws))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			nc.Write([]byte(tc.sent))
+			start := time.Now()
+			nc.SetReadDeadline(time.Now().Add(handshake + 5*time.Second))
+			_, err = io.Copy(io.Discard, nc)
+			d := time.Since(start)
+			switch {
+			case isTimeout(err):
+				t.Errorf("still open after %v", d)
+			case d < handshake/2:
+				t.Errorf("closed after %v, well before the handshake timeout %v", d, handshake)
+			default:
+				t.Logf("closed after %v", d)
+			}
+		})
 	}
 }
 
 // TestSlowlorisConnectionFlood: connections beyond Config.MaxConnections
-// are closed at once with a log line naming each peer, over TCP and
-// WebSocket; closing the flood frees the slots.
+// are closed as they are accepted, with a log line naming each peer, on
+// the TCP and the WebSocket listener alike: a WebSocket connection counts
+// from accept on, before its handshake (F7). Connections that never
+// finish their handshake are closed after HandshakeTimeout, which frees
+// their slots, as does closing the rest.
 func TestSlowlorisConnectionFlood(t *testing.T) {
 	checkGoroutines(t)
 	const limit = 4
-	r := newTestRelay(t, func(c *Config) { c.MaxConnections = limit })
-	var conns []*rawClient
+	const handshake = time.Second
+	r := newTestRelay(t, func(c *Config) {
+		c.MaxConnections = limit
+		c.Transport.HandshakeTimeout = handshake
+	})
+	var conns []net.Conn
 	for i := 0; i < 20; i++ {
-		kind := "tcp"
+		addr := r.tcp
 		if i%2 == 1 {
-			kind = "ws"
+			addr = r.ws // a TCP connection that never starts its handshake
 		}
-		conns = append(conns, dialRaw(t, r, kind))
+		nc, err := net.Dial("tcp", hostPort(addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		conns = append(conns, nc)
 	}
-	closed := 0
-	for _, c := range conns {
-		if _, err := c.read(500 * time.Millisecond); err != errTimeout {
-			closed++
+	closed := map[net.Conn]bool{}
+	for _, nc := range conns {
+		// 20 x 30 ms stays well inside the handshake timeout.
+		nc.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+		if _, err := nc.Read(make([]byte, 1)); !isTimeout(err) {
+			closed[nc] = true
 			if !waitFor(2*time.Second, func() bool {
-				return strings.Contains(grepLines(r.logBuf.String(), c.localAddr()), "max-connections")
+				return strings.Contains(grepLines(r.logBuf.String(), nc.LocalAddr().String()), "max-connections")
 			}) {
-				t.Errorf("no log line names refused peer %s", c.localAddr())
+				t.Errorf("no log line names refused peer %s", nc.LocalAddr())
 			}
 		}
 	}
-	if closed < len(conns)-limit {
-		t.Errorf("%d of %d connections closed with a limit of %d", closed, len(conns), limit)
+	if len(closed) != len(conns)-limit {
+		t.Errorf("%d of %d connections closed with a limit of %d", len(closed), len(conns), limit)
 	}
-	if n := r.srv.Stats().Connections; n > limit {
-		t.Errorf("%d connections open, limit %d", n, limit)
+	if n := r.srv.Stats().Connections; n != limit {
+		t.Errorf("%d connections counted, want the limit %d", n, limit)
 	}
-	for _, c := range conns {
-		c.nc.Close()
+	// The silent WebSocket ones go when the handshake time is up.
+	for _, nc := range conns[1:] {
+		if closed[nc] || nc.RemoteAddr().String() != hostPort(r.ws) {
+			continue
+		}
+		nc.SetReadDeadline(time.Now().Add(handshake + 3*time.Second))
+		if _, err := nc.Read(make([]byte, 1)); isTimeout(err) {
+			t.Errorf("half-open WebSocket handshake from %s still open after %v", nc.LocalAddr(), handshake+3*time.Second)
+		}
+	}
+	for _, nc := range conns {
+		nc.Close()
 	}
 	if !waitFor(5*time.Second, func() bool { return r.srv.Stats().Connections == 0 }) {
 		t.Fatalf("%d connections counted after all closed", r.srv.Stats().Connections)
 	}
-	c := dialRaw(t, r, "tcp")
-	c.auth(relayUser, relayPass)
+	for _, kind := range []string{"tcp", "ws"} {
+		c := dialRaw(t, r, kind)
+		c.auth(relayUser, relayPass)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // TestAuthAttacks: Digest attacks on AUTH (RFC 4976 sections 6.3, 9.1).
