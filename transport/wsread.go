@@ -65,15 +65,6 @@ type wsReader struct {
 	msgLen int64  // payload bytes the message's frames announced so far
 }
 
-// init prepares read-ahead when nc is plain TCP.
-func (r *wsReader) init(nc net.Conn) {
-	if tc := plainTCP(nc); tc != nil {
-		if raw, err := tc.SyscallConn(); err == nil {
-			r.raw, r.readFD = raw, r.readAhead
-		}
-	}
-}
-
 // preload buffers b, bytes read past the handshake, to be read first.
 // b must fit the read-ahead buffer (the handshake's bufio.Reader is
 // smaller).
@@ -171,34 +162,6 @@ func (r *wsReader) fill() error {
 	}
 	r.release()
 	return err
-}
-
-// readAhead is fill's callback to raw.Read, called when the socket may
-// have input; it returns false to have raw.Read wait for more.
-func (r *wsReader) readAhead(fd uintptr) bool {
-	if r.ahead == nil {
-		r.ahead = aheadPool.Get().(*[aheadSize]byte)
-	}
-	var n int
-	var err error
-	for {
-		n, err = syscall.Read(int(fd), r.ahead[:])
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err == syscall.EAGAIN {
-		r.release() // wait without the buffer
-		return false
-	}
-	r.pos, r.end, r.errno = 0, int32(max(n, 0)), 0
-	if err != nil {
-		r.errno, _ = err.(syscall.Errno)
-		if r.errno == 0 {
-			r.errno = syscall.EIO // cannot happen: syscall.Read fails with an Errno
-		}
-	}
-	return true
 }
 
 // wsHeader is a parsed frame header (RFC 6455 section 5.2).

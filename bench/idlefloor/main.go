@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command idlefloor measures what 10 000 keepalive round trips a second
 // cost the kernel alone, as a floor for transport's
 // BenchmarkIdleWebSocket10k: a server that does nothing but write a
