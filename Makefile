@@ -13,7 +13,7 @@ FUZZ_TARGETS := \
 	./relay:FuzzRelayRequest \
 	./transport:FuzzWSReader
 
-.PHONY: all build run test vet unit fuzz-short fuzz bench soak clean
+.PHONY: all build run test vet unit js fuzz-short fuzz bench soak clean
 
 all: build
 
@@ -24,7 +24,7 @@ build:
 run: build
 	$(BIN)/msrpd
 
-test: vet unit fuzz-short
+test: vet unit js fuzz-short
 
 vet:
 	$(GO) vet ./...
@@ -33,6 +33,11 @@ unit:
 	$(GO) test -race -timeout 300s ./...
 	# Memory bounds mean nothing under -race: check them in a plain build.
 	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$|TestWebSocketChunkMemory|TestWebSocketUploadsRSS' ./relay/
+
+# The JavaScript client's unit tests (web/msrp_cases.js); the same cases
+# run in Chromium in web/browser_test.go.
+js:
+	node --test web/
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -44,9 +49,11 @@ fuzz-short:
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=3m
 
-# Ten minutes of mixed load against one msrpd (make test runs one minute).
+# Ten minutes of mixed load against one msrpd (make test runs one minute),
+# then the chaos test with 10 000 kills (make test runs 150).
 soak:
 	MSRPD_SOAK_DURATION=$${MSRPD_SOAK_DURATION:-10m} $(GO) test -count=1 -timeout 0 -run TestSoak -v ./soak/
+	MSRPD_CHAOS_KILLS=$${MSRPD_CHAOS_KILLS:-10000} $(GO) test -count=1 -timeout 0 -run TestChaos -v ./relay/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./... | tee $(BENCHOUT)

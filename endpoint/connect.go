@@ -146,7 +146,13 @@ func (e *Endpoint) reconnect() *transport.Conn {
 			return c
 		}
 		last = err
-		e.log.Infof("reconnect attempt %d to %s failed: %v (next in %v)", attempt, e.cfg.Relay, err, min(2*wait, e.cfg.BackoffMax))
+		// One line for the outage, not one per attempt: the next says
+		// when it ends (reconnected) or gives up.
+		logf := e.log.Debugf
+		if attempt == 1 {
+			logf = e.log.Infof
+		}
+		logf("reconnect attempt %d to %s failed: %v (next in %v)", attempt, e.cfg.Relay, err, min(2*wait, e.cfg.BackoffMax))
 		e.emit(Event{Kind: EventReconnectFailed, Attempt: attempt, Err: err})
 		wait = min(2*wait, e.cfg.BackoffMax)
 	}
@@ -155,6 +161,9 @@ func (e *Endpoint) reconnect() *transport.Conn {
 		e.err = fmt.Errorf("%w: reconnect gave up: %w", ErrConnectionLost, last)
 	}
 	e.mu.Unlock()
+	if last != nil && !errors.Is(last, ErrClosed) {
+		e.log.Warnf("gave up reconnecting to %s: %v", e.cfg.Relay, last)
+	}
 	if !errors.Is(last, ErrClosed) {
 		e.emit(Event{Kind: EventGaveUp, Err: last})
 	}

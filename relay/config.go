@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/transport"
 	"github.com/pion/logging"
 )
@@ -91,10 +93,21 @@ type Config struct {
 	DialTimeout time.Duration
 	// OutboundTLS is used to dial msrps next hops (relay-to-relay TLS,
 	// mutual when it holds a client certificate). Default: system roots.
+	// The next hop's certificate is always verified: InsecureSkipVerify
+	// is refused.
 	OutboundTLS *tls.Config
+	// Outbound says which next hops the relay may dial. The zero value
+	// admits only msrps next hops at public addresses (see
+	// OutboundPolicy).
+	Outbound OutboundPolicy
 	// Transport configures every connection: limits, write timeout,
-	// keepalive, WebSocket origins, TLS for listeners.
+	// keepalive, WebSocket origins, TLS for listeners. Its Totals, when
+	// nil, is made by New so that Stats can report keepalive counts.
 	Transport transport.Config
+	// Web answers the requests of the WebSocket listeners that are not
+	// WebSocket handshakes (no "Upgrade: websocket"): the chat page of
+	// package web in msrpd. nil answers them 404.
+	Web http.Handler
 	// LoggerFactory makes the relay's loggers. Default: pion's default.
 	LoggerFactory logging.LoggerFactory
 }
@@ -103,6 +116,7 @@ var (
 	errNoCredentials = errors.New("relay: Config.Credentials is required")
 	errExpiresBounds = errors.New("relay: need MinExpires <= Expires <= MaxExpires")
 	errForwardChunk  = errors.New("relay: ForwardChunk must be between 2048 and MaxChunk")
+	errInsecureTLS   = errors.New("relay: OutboundTLS.InsecureSkipVerify: next hops' certificates must be verified")
 )
 
 // withDefaults returns cfg with zero fields filled in, or an error when the
@@ -141,6 +155,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.TransactionTimeout, defaultTransactionTimeout)
 	setDefault(&cfg.Probation, defaultProbation)
 	setDefault(&cfg.DialTimeout, defaultDialTimeout)
+	if cfg.OutboundTLS != nil && cfg.OutboundTLS.InsecureSkipVerify {
+		return cfg, errInsecureTLS
+	}
 	if cfg.LoggerFactory == nil {
 		cfg.LoggerFactory = logging.NewDefaultLoggerFactory()
 	}
@@ -152,6 +169,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.Transport.HandshakeTimeout, transport.DefaultHandshakeTimeout)
 	if cfg.Transport.LoggerFactory == nil {
 		cfg.Transport.LoggerFactory = cfg.LoggerFactory
+	}
+	if cfg.Transport.Totals == nil {
+		cfg.Transport.Totals = new(keepalive.Counters)
 	}
 	return cfg, nil
 }

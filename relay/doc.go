@@ -9,6 +9,12 @@
 // that nothing it accepted is lost silently. Bodies are streamed: a chunk is
 // forwarded in pieces of at most Config.ForwardChunk bytes.
 //
+// Next hops are reached over a connection that exists when one may carry
+// the request (reuse.go: a peer that connected from the URI's address, a
+// mutually authenticated relay, an endpoint that sent into the session);
+// otherwise the relay dials, under Config.Outbound (policy.go): by default
+// only msrps next hops at public addresses.
+//
 // Concurrency: each connection has one reader goroutine, which runs the
 // request handling for that connection; writes to a connection are
 // serialised by the transport and block while the peer is slow, so a slow

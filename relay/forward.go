@@ -23,15 +23,20 @@ func (in *inbound) forward(body []byte, off int64, last bool, flag byte) bool {
 		in.forwarded = true
 		return true
 	}
-	code := 481
+	code, comment := 481, "next hop failed"
 	if r.dest.outbound {
-		code = 408
+		// As cleanup says it: a next hop we dialled that never answered
+		// must look like one that could not be dialled (outbound policy).
+		code, comment = 408, "next hop connection lost"
+		if !r.dest.heard.Load() {
+			comment = "next hop unreachable"
+		}
 	}
 	// A closed next hop cannot take the abort chunk; any other failure
 	// (an end-line in the body we could not avoid) leaves it usable.
 	var ce *transport.CloseError
 	hopAlive := !errors.As(err, &ce) && !errors.Is(err, errPeerClosed)
-	in.abort(code, "next hop failed", fmt.Errorf("%s: %w", r.dest.addr, err), hopAlive)
+	in.abort(code, comment, fmt.Errorf("%s: %w", r.dest.addr, err), hopAlive)
 	return false
 }
 

@@ -1,9 +1,11 @@
 package relay
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +54,9 @@ func startFuzzRelay(f *testing.F) *fuzzRelay {
 		DialTimeout:        200 * time.Millisecond,
 		TransactionTimeout: time.Second,
 		Transport:          transport.Config{Keepalive: keepalive.Config{Interval: -1}},
+		// Fuzzed next hops are never looked up nor dialled: the fuzzer
+		// must not reach the network.
+		Outbound: OutboundPolicy{Deny: []string{"0.0.0.0/0", "::/0"}, Resolver: noResolver{}},
 	})
 	if err != nil {
 		f.Fatal(err)
@@ -147,4 +152,11 @@ func truncateForLog(b []byte) []byte {
 		return b[:512]
 	}
 	return b
+}
+
+// noResolver finds no name.
+type noResolver struct{}
+
+func (noResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	return nil, &net.DNSError{Err: "not looked up in fuzzing", Name: host, IsNotFound: true}
 }

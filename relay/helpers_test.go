@@ -139,9 +139,14 @@ type client struct {
 
 func dialClient(t *testing.T, target, via string) *client {
 	t.Helper()
+	return dialClientWith(t, target, via, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+}
+
+func dialClientWith(t *testing.T, target, via string, cfg transport.Config) *client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := transport.Dial(ctx, target, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	conn, err := transport.Dial(ctx, target, cfg)
 	if err != nil {
 		t.Fatalf("dial %s: %v", target, err)
 	}

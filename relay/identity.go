@@ -22,15 +22,18 @@ type identity struct {
 	mu    sync.RWMutex
 	hosts map[string]bool
 	ports map[int]bool
+	// wildPorts are the ports of listeners on a wildcard address.
+	wildPorts map[int]bool
 }
 
 func newIdentity(cfg *Config) *identity {
 	id := &identity{
-		scheme: "msrp",
-		host:   cfg.Host,
-		port:   cfg.Port,
-		hosts:  map[string]bool{},
-		ports:  map[int]bool{cfg.Port: true},
+		scheme:    "msrp",
+		host:      cfg.Host,
+		port:      cfg.Port,
+		hosts:     map[string]bool{},
+		ports:     map[int]bool{cfg.Port: true},
+		wildPorts: map[int]bool{},
 	}
 	if cfg.Secure {
 		id.scheme = "msrps"
@@ -81,6 +84,10 @@ func (id *identity) addListener(a net.Addr) {
 	id.addPort(ta.Port)
 	if !ta.IP.IsUnspecified() {
 		id.addHost(ta.IP.String())
+	} else {
+		id.mu.Lock()
+		id.wildPorts[ta.Port] = true
+		id.mu.Unlock()
 	}
 	if ta.IP.IsLoopback() {
 		id.addHost("localhost")
@@ -100,6 +107,47 @@ func (id *identity) isOurs(u msrp.URI, portless bool) bool {
 		return portless
 	}
 	return id.ports[u.Port]
+}
+
+// ownAddr reports whether a connection to ap could reach this relay: an
+// address it listens on or advertises with one of its ports, any address
+// of this machine on the port of a wildcard listener, or the unspecified
+// address (which reaches this machine) on any of its ports.
+func (id *identity) ownAddr(ap netip.AddrPort) bool {
+	a, port := ap.Addr().Unmap(), int(ap.Port())
+	id.mu.RLock()
+	known := id.ports[port] && id.hosts[a.String()]
+	wild := id.wildPorts[port]
+	ours := id.ports[port] || wild
+	id.mu.RUnlock()
+	switch {
+	case known:
+		return true
+	case !ours:
+		return false
+	case a.IsUnspecified():
+		return true
+	case wild:
+		return a.IsLoopback() || isLocalAddr(a)
+	}
+	return false
+}
+
+// isLocalAddr reports whether a is an address of one of this machine's
+// interfaces.
+func isLocalAddr(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		if n, ok := ia.(*net.IPNet); ok {
+			if b, ok := netip.AddrFromSlice(n.IP); ok && b.Unmap() == a {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sessionURI is the Use-Path URI for a session id. Its transport is tcp

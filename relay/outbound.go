@@ -3,24 +3,39 @@ package relay
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
 )
 
-// nextHop returns a connection to the relay that u names, dialling it on
-// first use and reusing it afterwards (RFC 4976 section 6.4.2). msrp URIs
-// are reached over TCP, msrps URIs over TLS.
-func (s *Server) nextHop(u msrp.URI) (*peer, error) {
+// nextHop returns the connection over which a request from sess's client
+// goes on to u. A connection that exists is reused (see reuse.go); only
+// when none matches does the relay dial, under its outbound policy, and
+// keep the new connection for later requests (RFC 4976 section 6.4.2).
+// msrp URIs are reached over TCP, msrps URIs over TLS.
+func (s *Server) nextHop(u msrp.URI, sess *session) (*peer, error) {
 	port := u.Port
 	if port == 0 {
 		port = defaultPort // RFC 4976 section 8 (no SRV lookup here)
 	}
-	addr := net.JoinHostPort(u.Host, strconv.Itoa(port))
-	key := u.Scheme + "://" + addr
+	key := u.Scheme + "://" + net.JoinHostPort(normHost(u.Host), strconv.Itoa(port))
+	s.mu.Lock()
+	p := s.outbound[key]
+	if p == nil {
+		p = s.aliases[key]
+	}
+	s.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	if p := s.reuse(u, port, key, sess); p != nil {
+		return p, nil
+	}
 
 	s.mu.Lock()
 	if p := s.outbound[key]; p != nil {
@@ -32,7 +47,7 @@ func (s *Server) nextHop(u msrp.URI) (*peer, error) {
 		call = &dialCall{done: make(chan struct{})}
 		s.dialing[key] = call
 		s.mu.Unlock()
-		call.p, call.err = s.dial(key, u.Scheme, u.Host, addr)
+		call.p, call.err = s.dial(key, u, port)
 		s.mu.Lock()
 		delete(s.dialing, key)
 		if call.err == nil {
@@ -54,30 +69,79 @@ type dialCall struct {
 	err  error
 }
 
-func (s *Server) dial(key, scheme, host, addr string) (*peer, error) {
+// errNotDialable is a next hop whose transport cannot be dialled (a
+// WebSocket client's URI).
+var errNotDialable = errors.New("relay: only transport tcp can be dialled")
+
+// dial connects to the next hop u at port: it checks the scheme and name
+// against the policy, resolves the name, and tries each address the
+// policy admits, in order, until one connects. A refused next hop gets a
+// *policyError and never a socket.
+func (s *Server) dial(key string, u msrp.URI, port int) (*peer, error) {
 	if s.shutting.Load() {
 		return nil, ErrServerClosed
 	}
+	if u.Transport != "tcp" {
+		return nil, fmt.Errorf("%s: %w", key, errNotDialable)
+	}
+	if rule := s.policy.checkScheme(u.Scheme); rule != "" {
+		return nil, &policyError{target: key, rule: rule}
+	}
+	if rule := s.policy.checkName(u.Host); rule != "" {
+		return nil, &policyError{target: key, rule: rule}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DialTimeout)
+	defer cancel()
+	addrs, err := s.resolve(ctx, u.Host)
+	if err != nil {
+		var de *net.DNSError
+		if errors.As(err, &de) && de.IsNotFound {
+			// Answered like a refused address, so that users cannot
+			// tell which internal names exist.
+			return nil, &policyError{target: key, rule: "no address (" + err.Error() + ")"}
+		}
+		return nil, fmt.Errorf("resolve %s: %w", u.Host, err)
+	}
+
 	cfg := s.cfg.Transport
 	cfg.TLSConfig = nil
-	target := "tcp://" + addr
-	if scheme == "msrps" {
+	kind := "tcp://"
+	if u.Scheme == "msrps" {
 		tc := &tls.Config{}
 		if s.cfg.OutboundTLS != nil {
 			tc = s.cfg.OutboundTLS.Clone()
 		}
 		if tc.ServerName == "" {
-			tc.ServerName = host
+			tc.ServerName = u.Host // we dial an address: verify the name
 		}
 		cfg.TLSConfig = tc
-		target = "tls://" + addr
+		kind = "tls://"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DialTimeout)
-	defer cancel()
-	c, err := transport.Dial(ctx, target, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", target, err)
+	var refused *policyError
+	var c *transport.Conn
+	for _, a := range addrs {
+		ap := netip.AddrPortFrom(a.Unmap(), uint16(port))
+		if rule := s.policy.checkAddr(u.Host, ap, s.id.ownAddr); rule != "" {
+			if refused == nil {
+				refused = &policyError{target: key, rule: rule + " (" + ap.String() + ")"}
+			}
+			continue
+		}
+		if c, err = transport.Dial(ctx, kind+ap.String(), cfg); err == nil {
+			break
+		}
+		err = fmt.Errorf("dial %s (%s): %w", key, ap, err)
 	}
+	switch {
+	case c != nil:
+	case err != nil:
+		return nil, err
+	case refused != nil:
+		return nil, refused
+	default:
+		return nil, fmt.Errorf("resolve %s: no addresses", u.Host)
+	}
+
 	p := newPeer(s, c, true)
 	if !s.track(p) {
 		c.Close(transport.ReasonShutdown, "relay shutting down")
@@ -94,4 +158,12 @@ func (s *Server) dial(key, scheme, host, addr string) (*peer, error) {
 		s.mu.Unlock()
 	}()
 	return p, nil
+}
+
+// resolve returns the addresses of host: itself when it is an address.
+func (s *Server) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a}, nil
+	}
+	return s.policy.resolver.LookupNetIP(ctx, "ip", host)
 }

@@ -1,6 +1,10 @@
 package relay
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +21,17 @@ type peer struct {
 	addr     string
 	outbound bool // we dialled it; it is a next hop, not a client
 	counted  bool // counted against MaxConnections by handle, not at accept
+
+	// For connection reuse (reuse.go): remote is the address of an
+	// inbound TCP or TLS connection, relayCert the verified certificate
+	// of a relay that connected with mutual TLS. aliasKeys are the next
+	// hops found to be this relay (guarded by srv.mu).
+	remote    netip.AddrPort
+	relayCert *x509.Certificate
+	aliasKeys []string
+	// heard is set once the connection delivered anything: see cleanup
+	// and forward.
+	heard atomic.Bool
 
 	mu           sync.Mutex
 	sessions     map[string]*session // sessions this connection owns
@@ -50,7 +65,7 @@ type peer struct {
 }
 
 func newPeer(s *Server, c *transport.Conn, outbound bool) *peer {
-	return &peer{
+	p := &peer{
 		srv:      s,
 		conn:     c,
 		addr:     c.RemoteAddr().String(),
@@ -59,6 +74,36 @@ func newPeer(s *Server, c *transport.Conn, outbound bool) *peer {
 		pending:  map[string]*txn{},
 		proven:   outbound,
 	}
+	if !outbound && !c.Kind().IsWebSocket() {
+		if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+			ap := ta.AddrPort()
+			p.remote = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		}
+		if tc, ok := c.NetConn().(*tls.Conn); ok {
+			if st := tc.ConnectionState(); len(st.VerifiedChains) > 0 {
+				p.relayCert = st.VerifiedChains[0][0]
+			}
+		}
+	}
+	return p
+}
+
+// gone reports whether the connection is closed.
+func (p *peer) gone() bool {
+	select {
+	case <-p.conn.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// hasSessions reports whether the connection holds Use-Path URIs: it is
+// an authenticated client (or a relay for its clients).
+func (p *peer) hasSessions() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.sessions) > 0
 }
 
 // serve runs the read loop of one connection until it closes, then
@@ -81,6 +126,9 @@ func (p *peer) serve() {
 				p.busy.Store(false)
 			}
 			return
+		}
+		if !p.heard.Load() { // a load is cheaper than a store per chunk
+			p.heard.Store(true)
 		}
 		p.handleFrame(f)
 	}
@@ -221,8 +269,15 @@ func (p *peer) cleanup() {
 	for _, s := range sessions {
 		p.srv.sessions.remove(s)
 	}
+	// A next hop we dialled that never sent a byte fails like one that
+	// could not be dialled: otherwise the two answers would tell a user
+	// an open port from a closed one.
+	lost := "next hop connection lost"
+	if p.outbound && !p.heard.Load() {
+		lost = "next hop unreachable"
+	}
 	for _, t := range pending {
-		t.fail(408, "next hop connection lost")
+		t.fail(408, lost)
 	}
 	p.srv.forget(p)
 	p.srv.log.Debugf("%s: closed (%s), %d sessions invalidated, %d transactions failed",

@@ -94,10 +94,9 @@ func (p *peer) decide(m *msrp.Message) decision {
 		} else if s.id.isOurs(next, false) {
 			return refuse(403, "relay URI without session cannot route")
 		} else {
-			dest, err := s.nextHop(next)
+			dest, err := s.nextHop(next, sess)
 			if err != nil {
-				p.srv.log.Infof("%s: %s %s: next hop %s: %v", p.addr, m.Method, m.TransactionID, next, err)
-				return decision{code: 408, comment: "next hop unreachable", route: nil}
+				return p.nextHopFailed(m, sess, next, err)
 			}
 			r.dest = dest
 		}
@@ -108,6 +107,13 @@ func (p *peer) decide(m *msrp.Message) decision {
 			return refuse(403, "To-Path does not lead to the session's client")
 		}
 		r.dest = sess.owner
+		if len(from) == 1 && pp.learned != sess {
+			// Straight from an endpoint: answers from the session's
+			// client may come back this way (reuse.go, rule 4).
+			if sess.learn(from[0], p) {
+				pp.learned = sess
+			}
+		}
 	}
 	r.to = strings.Join(restFields, " ")
 	r.from = strings.Join(newFrom, " ")
@@ -129,6 +135,23 @@ func (p *peer) decideLocal(m *msrp.Message, to, from msrp.Path, sess *session) d
 		return decision{local: func(*msrp.Message) {}}
 	}
 	return refuse(501, "")
+}
+
+// nextHopFailed answers a request whose next hop cannot be reached: 403
+// when the outbound policy refuses it (logged and counted as such), 408
+// when it could not be dialled. The sender learns nothing more: which
+// rule refused the next hop, or how a dial failed, goes to the log only.
+func (p *peer) nextHopFailed(m *msrp.Message, sess *session, next msrp.URI, err error) decision {
+	s := p.srv
+	var pe *policyError
+	if errors.As(err, &pe) {
+		s.stats.hopsRefused.Add(1)
+		s.log.Infof("%s: %s %s from user %q: next hop %s refused by the outbound policy: %s",
+			p.addr, m.Method, m.TransactionID, sess.user, next, pe.rule)
+		return refuse(403, "next hop not allowed")
+	}
+	s.log.Infof("%s: %s %s from user %q: next hop %s unreachable: %v", p.addr, m.Method, m.TransactionID, sess.user, next, err)
+	return refuse(408, "next hop unreachable")
 }
 
 func refuse(code int, comment string) decision {
@@ -155,6 +178,9 @@ type parsedPaths struct {
 	toRaw, fromRaw       string
 	to, from             msrp.Path
 	toFields, fromFields []string
+	// learned is the session these paths' From-Path is bound in
+	// (reuse.go), so that the binding is not looked up for every chunk.
+	learned *session
 }
 
 // pathCache keeps the last paths a connection's requests carried. Every

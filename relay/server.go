@@ -7,6 +7,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ type Server struct {
 	auth     *authenticator
 	authLim  *authLimiter
 	stats    counters
+	policy   *dialPolicy
 
 	shutting atomic.Bool
 	wg       sync.WaitGroup // one per connection being served
@@ -41,6 +43,10 @@ type Server struct {
 	https     map[*http.Server]struct{}
 	outbound  map[string]*peer
 	dialing   map[string]*dialCall
+	// Connections that may be reused for next hops (reuse.go).
+	remotes map[netip.AddrPort]*peer
+	relays  map[*peer]struct{}
+	aliases map[string]*peer
 }
 
 // New checks cfg, fills in its defaults and returns a Server.
@@ -57,6 +63,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
+	policy, err := newDialPolicy(cfg.Outbound)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:       cfg,
 		log:       cfg.LoggerFactory.NewLogger("relay"),
@@ -69,6 +79,10 @@ func New(cfg Config) (*Server, error) {
 		https:     map[*http.Server]struct{}{},
 		outbound:  map[string]*peer{},
 		dialing:   map[string]*dialCall{},
+		policy:    policy,
+		remotes:   map[netip.AddrPort]*peer{},
+		relays:    map[*peer]struct{}{},
+		aliases:   map[string]*peer{},
 	}
 	s.log.Tracef("%v", traceProbe{&s.traceOn})
 	return s, nil
@@ -124,10 +138,10 @@ func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
 	}
 	// A WebSocket handshake is a small GET: bound its header and the time
 	// it may take (TLS handshake included), so half-sent handshakes cannot
-	// pile up; a connection idle after a refused handshake goes as soon.
-	// Each counts against MaxConnections from accept on.
+	// pile up; a connection idle after a page or a refused handshake goes
+	// as soon. Each counts against MaxConnections from accept on.
 	hto := s.cfg.Transport.HandshakeTimeout
-	hs := &http.Server{Handler: s.WebSocketHandler(), ReadHeaderTimeout: hto, IdleTimeout: hto, MaxHeaderBytes: 16 << 10,
+	hs := &http.Server{Handler: webOr(s.WebSocketHandler(), s.cfg.Web), ReadHeaderTimeout: hto, IdleTimeout: hto, MaxHeaderBytes: 16 << 10,
 		ErrorLog: stdlog.New(logWriter{s.log}, "", 0)}
 	s.mu.Lock()
 	s.https[hs] = struct{}{}
@@ -146,6 +160,28 @@ func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
 		return ErrServerClosed
 	}
 	return err
+}
+
+// webOr sends WebSocket handshakes to ws and every other request to page,
+// or answers it 404 when there is no page. A handshake is a request whose
+// Upgrade header names websocket; one without the msrp subprotocol still
+// reaches ws, which refuses it with 400.
+func webOr(ws, page http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, v := range r.Header.Values("Upgrade") {
+			for _, tok := range strings.Split(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
+					ws.ServeHTTP(w, r)
+					return
+				}
+			}
+		}
+		if page == nil {
+			http.NotFound(w, r)
+			return
+		}
+		page.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) addListener(l net.Listener) bool {
@@ -191,6 +227,9 @@ func (s *Server) track(p *peer) bool {
 		return false
 	}
 	s.peers[p] = struct{}{}
+	if !p.outbound {
+		s.indexLocked(p)
+	}
 	s.wg.Add(1)
 	return true
 }
@@ -198,6 +237,7 @@ func (s *Server) track(p *peer) bool {
 func (s *Server) forget(p *peer) {
 	s.mu.Lock()
 	delete(s.peers, p)
+	s.unindexLocked(p)
 	s.mu.Unlock()
 	if p.counted {
 		s.stats.conns.Add(-1)

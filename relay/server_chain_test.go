@@ -22,18 +22,19 @@ type tlsRelay struct {
 	log   *syncBuffer
 }
 
-func newTLSRelay(t *testing.T, ca *testpki.CA, name string) *tlsRelay {
+func newTLSRelay(t *testing.T, ca *testpki.CA, name string, mutate ...func(*Config)) *tlsRelay {
 	t.Helper()
 	tl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startTLSRelay(t, ca, name, tl, tl.Addr().(*net.TCPAddr).Port)
+	return startTLSRelay(t, ca, name, tl, tl.Addr().(*net.TCPAddr).Port, mutate...)
 }
 
 // startTLSRelay serves relay-to-relay TLS on tl, advertising port in its
-// URIs, and WebSocket for clients on a port of its own.
-func startTLSRelay(t *testing.T, ca *testpki.CA, name string, tl net.Listener, port int) *tlsRelay {
+// URIs, and WebSocket for clients on a port of its own. The relays may
+// dial each other on loopback unless a mutate function says otherwise.
+func startTLSRelay(t *testing.T, ca *testpki.CA, name string, tl net.Listener, port int, mutate ...func(*Config)) *tlsRelay {
 	t.Helper()
 	leaf := ca.Issue(name)
 	buf := &syncBuffer{}
@@ -41,7 +42,7 @@ func startTLSRelay(t *testing.T, ca *testpki.CA, name string, tl net.Listener, p
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{
+	cfg := Config{
 		Host:          "127.0.0.1",
 		Port:          port,
 		Secure:        true,
@@ -51,6 +52,8 @@ func startTLSRelay(t *testing.T, ca *testpki.CA, name string, tl net.Listener, p
 		// Relay to relay is mutual TLS (RFC 4976 section 9.2): we demand
 		// the other relay's certificate and present ours when dialling.
 		OutboundTLS: &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{leaf.Cert}},
+		// The relays of these tests are all on this machine.
+		Outbound: OutboundPolicy{Allow: []string{"127.0.0.0/8"}},
 		Transport: transport.Config{
 			Keepalive: keepalive.Config{Interval: -1},
 			TLSConfig: &tls.Config{
@@ -59,7 +62,11 @@ func startTLSRelay(t *testing.T, ca *testpki.CA, name string, tl net.Listener, p
 				ClientAuth:   tls.RequireAndVerifyClientCert,
 			},
 		},
-	})
+	}
+	for _, f := range mutate {
+		f(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,9 @@ type session struct {
 
 	mu      sync.Mutex
 	expires time.Time
+	// peers are the endpoints that sent requests straight to this
+	// session's client, by their URI (reuse.go, rule 4).
+	peers map[string]*peer
 }
 
 func (s *session) expiry() time.Time {

@@ -1,6 +1,10 @@
 package relay
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/msrpd/msrpd/keepalive"
+)
 
 // Stats is a snapshot of the relay's counters.
 type Stats struct {
@@ -9,6 +13,10 @@ type Stats struct {
 	RefusedConns     int64 // connections refused for the connection limit
 	AuthFailures     int64 // AUTHs answered 401 after bad credentials
 	FailuresReported int64 // failure REPORTs and error responses generated
+	NextHopsRefused  int64 // requests answered 403 because the outbound policy refused their next hop
+	// Keepalive sums the keepalive counters of all connections: probes
+	// sent and answered, inbound Pings answered, inbound bodiless SENDs.
+	Keepalive keepalive.Stats
 }
 
 type counters struct {
@@ -16,6 +24,7 @@ type counters struct {
 	refused      atomic.Int64
 	authFailures atomic.Int64
 	failures     atomic.Int64
+	hopsRefused  atomic.Int64
 }
 
 // Stats returns the relay's counters.
@@ -26,5 +35,7 @@ func (s *Server) Stats() Stats {
 		RefusedConns:     s.stats.refused.Load(),
 		AuthFailures:     s.stats.authFailures.Load(),
 		FailuresReported: s.stats.failures.Load(),
+		NextHopsRefused:  s.stats.hopsRefused.Load(),
+		Keepalive:        s.cfg.Transport.Totals.Snapshot(),
 	}
 }

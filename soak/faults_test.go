@@ -133,7 +133,10 @@ func TestChainNextHopKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test skipped in -short mode")
 	}
-	args := []string{"--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "soak", "--host", "127.0.0.1"}
+	// Both relays are on loopback and talk plain TCP: the outbound policy
+	// must admit that.
+	args := []string{"--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "soak", "--host", "127.0.0.1",
+		"--outbound-allow", "127.0.0.0/8", "--outbound-plain"}
 	r1 := startDaemon(t, "127.0.0.1:0", "127.0.0.1:0", args...)
 	r2 := startDaemon(t, "127.0.0.1:0", "127.0.0.1:0", args...)
 	cfg := func(user, relay string) endpoint.Config {

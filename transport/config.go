@@ -1,8 +1,10 @@
 package transport
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/pion/logging"
@@ -65,6 +67,11 @@ type Config struct {
 	// requests and requests without Origin (non-browsers), e.g.
 	// "https://app.example.com"; "*" admits any. Empty admits none.
 	AllowedOrigins []string
+	// DialContext, if set, opens the TCP connection under tcp:// and tls://
+	// targets of Dial (the TLS handshake then runs over it), as in
+	// net/http's Transport. nil means a net.Dialer. The relay's tests use
+	// it to see every connection attempt.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// LocalURI is our own MSRP URI, the From-Path of bodiless-SEND probes
 	// until the peer's traffic tells us what it calls us. "" means a URI
 	// formed from the local address.

@@ -104,16 +104,29 @@ func Dial(ctx context.Context, targetURL string, cfg Config) (*Conn, error) {
 	case KindTLS:
 		// ServerName for SNI, which RFC 4976 section 9.2 requires.
 		tcfg := clientTLS(c.TLSConfig, t.host)
-		nc, err := (&tls.Dialer{Config: tcfg}).DialContext(ctx, "tcp", t.addr)
+		nc, err := c.dialTCP(ctx, t.addr)
 		if err != nil {
 			return nil, fmt.Errorf("transport: dial %s: %w", targetURL, err)
 		}
-		return newConn(c, KindTLS, nc, true)
+		tc := tls.Client(nc, tcfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = nc.Close()
+			return nil, fmt.Errorf("transport: dial %s: %w", targetURL, err)
+		}
+		return newConn(c, KindTLS, tc, true)
 	default:
-		nc, err := (&net.Dialer{}).DialContext(ctx, "tcp", t.addr)
+		nc, err := c.dialTCP(ctx, t.addr)
 		if err != nil {
 			return nil, fmt.Errorf("transport: dial %s: %w", targetURL, err)
 		}
 		return newConn(c, KindTCP, nc, true)
 	}
+}
+
+// dialTCP opens a TCP connection with Config.DialContext or a net.Dialer.
+func (c *config) dialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	if c.DialContext != nil {
+		return c.DialContext(ctx, "tcp", addr)
+	}
+	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,7 +238,8 @@ func TestTwoDaemonsChainedOverMutualTLS(t *testing.T) {
 	ca := testpki.NewCA(t)
 	c1, k1, caFile := ca.WriteFiles(dir, ca.Issue("relay1.test"), "r1")
 	c2, k2, _ := ca.WriteFiles(dir, ca.Issue("relay2.test"), "r2")
-	common := []string{"--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "test", "--client-ca", caFile, "--host", "127.0.0.1"}
+	common := []string{"--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "test", "--client-ca", caFile, "--host", "127.0.0.1",
+		"--outbound-allow", "127.0.0.0/8"}
 	r1 := startDaemon(t, 2, append([]string{"--tls", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--cert", c1, "--key", k1}, common...)...)
 	r2 := startDaemon(t, 2, append([]string{"--tls", "127.0.0.1:0", "--tcp", "127.0.0.1:0", "--cert", c2, "--key", k2}, common...)...)
 	a, b := dialRaw(t, r1.addrs["tcp"]), dialRaw(t, r2.addrs["tcp"])
@@ -252,6 +254,90 @@ func TestTwoDaemonsChainedOverMutualTLS(t *testing.T) {
 	}
 	r1.stop(10 * time.Second)
 	r2.stop(10 * time.Second)
+}
+
+// TestTwoDaemonsChainedOverPlainTCP: by default msrpd refuses to dial a
+// plain msrp next hop on loopback (403, with a log line naming the user,
+// the target and the rule); --outbound-allow 127.0.0.0/8 --outbound-plain
+// admits the chain.
+func TestTwoDaemonsChainedOverPlainTCP(t *testing.T) {
+	common := []string{"--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "test", "--host", "127.0.0.1"}
+	chain := []string{"--tcp", "127.0.0.1:0", "--outbound-allow", "127.0.0.0/8", "--outbound-plain"}
+	r2 := startDaemon(t, 1, append(chain, common...)...)
+	b := dialRaw(t, r2.addrs["tcp"])
+	b.auth("bob", "bobpw")
+
+	strict := startDaemon(t, 1, append([]string{"--tcp", "127.0.0.1:0"}, common...)...)
+	a := dialRaw(t, strict.addrs["tcp"])
+	a.auth("alice", "alicepw")
+	m := req("SEND", a.use+" "+b.use+" "+b.uri, a.uri, "Message-ID", "m1", "Byte-Range", "1-2/2", "Content-Type", "text/plain")
+	m.Body = []byte("hi")
+	a.send(m)
+	if r := a.next(); r.StatusCode != 403 {
+		t.Fatalf("default policy: %d %s, want 403", r.StatusCode, r.Comment)
+	}
+	deadline := time.After(5 * time.Second)
+	for logged := false; !logged; {
+		select {
+		case line := <-strict.log.ch:
+			logged = strings.Contains(line, `user "alice"`) && strings.Contains(line, b.use) && strings.Contains(line, "plain msrp")
+		case <-deadline:
+			t.Fatal("no log line names the user, the next hop and the rule")
+		}
+	}
+
+	r1 := startDaemon(t, 1, append(chain, common...)...)
+	a = dialRaw(t, r1.addrs["tcp"])
+	a.auth("alice", "alicepw")
+	for i := 0; i < 5; i++ {
+		exchange(t, a, b, a.use+" "+b.use+" "+b.uri, fmt.Sprintf("a->b %d", i))
+		exchange(t, b, a, b.use+" "+a.use+" "+a.uri, fmt.Sprintf("b->a %d", i))
+	}
+}
+
+// TestActivePeerThroughTwoDaemons: an endpoint that does no AUTH and
+// does not listen connects to R2 and chats both ways with alice, a
+// client of R1 and through R1 of R2. Only R1 may dial (R2 on loopback);
+// R2 answers the endpoint over the connection it opened.
+func TestActivePeerThroughTwoDaemons(t *testing.T) {
+	common := []string{"--user", "alice:alicepw", "--realm", "test", "--host", "127.0.0.1"}
+	r1 := startDaemon(t, 1, append([]string{"--tcp", "127.0.0.1:0", "--outbound-allow", "127.0.0.0/8", "--outbound-plain"}, common...)...)
+	r2 := startDaemon(t, 1, append([]string{"--tcp", "127.0.0.1:0"}, common...)...)
+	a := dialRaw(t, r1.addrs["tcp"])
+	a.auth("alice", "alicepw")
+	use2 := a.authThrough("msrp://"+r2.addrs["tcp"]+";tcp", "alice", "alicepw")
+	c := dialRaw(t, r2.addrs["tcp"])
+	c.uri = "msrp://" + c.conn.LocalAddr().String() + "/active;tcp"
+	if l, err := net.DialTimeout("tcp", c.conn.LocalAddr().String(), time.Second); err == nil {
+		l.Close()
+		t.Fatal("something listens at the endpoint's URI")
+	}
+	for i := 0; i < 5; i++ {
+		exchange(t, c, a, use2+" "+a.use+" "+a.uri, fmt.Sprintf("c->a %d", i))
+		exchange(t, a, c, a.use+" "+use2+" "+c.uri, fmt.Sprintf("a->c %d", i))
+	}
+}
+
+// authThrough AUTHs to relay through the relay c is a client of and
+// returns the Use-Path it grants.
+func (c *rawClient) authThrough(relay, user, pass string) string {
+	c.t.Helper()
+	to := c.use + " " + relay
+	c.send(req("AUTH", to, c.uri))
+	r := c.next()
+	ch := map[string]string{}
+	for _, m := range digestParam.FindAllStringSubmatch(r.WWWAuthenticate(), -1) {
+		ch[m[1]] = m[2]
+	}
+	ha1 := md5hex(user + ":" + ch["realm"] + ":" + pass)
+	resp := md5hex(ha1 + ":" + ch["nonce"] + ":00000001:c0ffee:auth:" + md5hex("AUTH:"+relay))
+	c.send(req("AUTH", to, c.uri, "Authorization", fmt.Sprintf(
+		`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", qop=auth, nc=00000001, cnonce="c0ffee", opaque="%s"`,
+		user, ch["realm"], ch["nonce"], relay, resp, ch["opaque"])))
+	if r = c.next(); r.StatusCode != 200 {
+		c.t.Fatalf("AUTH through %s: %d %s", c.use, r.StatusCode, r.Comment)
+	}
+	return r.Header("Use-Path")
 }
 
 func htdigestLine(user, realm, pass string) string {
@@ -327,5 +413,30 @@ func TestDaemonTimeoutFlags(t *testing.T) {
 	out, err := exec.Command(msrpdBin, "--tcp", "127.0.0.1:0", "--handshake-timeout", "0s").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--handshake-timeout") {
 		t.Errorf("--handshake-timeout 0s: err %v, output %q; want a refusal", err, out)
+	}
+}
+
+// TestDaemonServesChatPage checks that msrpd serves the chat page on its
+// WebSocket listener, with its CSP, and that --web=false turns it off.
+func TestDaemonServesChatPage(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		args := []string{"--tcp", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--user", "alice:alicepw"}
+		if off {
+			args = append(args, "--web=false")
+		}
+		d := startDaemon(t, 2, args...)
+		resp, err := http.Get("http://" + d.addrs["ws"] + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case off && resp.StatusCode != http.StatusNotFound:
+			t.Errorf("--web=false: GET / = %d, want 404", resp.StatusCode)
+		case !off && (resp.StatusCode != 200 || !strings.Contains(string(body), `id="my-path"`) ||
+			!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'")):
+			t.Errorf("GET / = %d, CSP %q, %d bytes; want the chat page", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), len(body))
+		}
 	}
 }

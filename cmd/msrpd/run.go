@@ -17,6 +17,7 @@ import (
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/relay"
 	"github.com/msrpd/msrpd/transport"
+	"github.com/msrpd/msrpd/web"
 	"github.com/pion/logging"
 	"github.com/urfave/cli/v2"
 )
@@ -68,6 +69,12 @@ func run(c *cli.Context) error {
 		defer dl.Close()
 	}
 
+	// Signals are ours before the first "listening" line: a SIGHUP sent
+	// as soon as msrpd says it listens must reload, not kill it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
 	errc := make(chan error, len(ls))
 	for _, l := range ls {
 		l := l
@@ -89,13 +96,11 @@ func run(c *cli.Context) error {
 		}()
 		announce(log, l, cfg)
 	}
+	announcePolicy(log, cfg.Outbound)
 	if demoPass != "" {
 		fmt.Printf("msrpd: no users given; created user %q with password %q (realm %q)\n", "demo", demoPass, cfg.Realm)
 	}
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	for {
 		select {
 		case err := <-errc:
@@ -184,7 +189,12 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 		MaxAuthFailuresPerSource: c.Int("max-auth-failures-per-ip"),
 		BlockUnknownMethods:      c.Bool("block-unknown-methods"),
 		OutboundTLS:              outTLS,
-		LoggerFactory:            lf,
+		Outbound: relay.OutboundPolicy{
+			Allow: c.StringSlice("outbound-allow"),
+			Deny:  c.StringSlice("outbound-deny"),
+			Plain: c.Bool("outbound-plain"),
+		},
+		LoggerFactory: lf,
 		Transport: transport.Config{
 			Keepalive: keepalive.Config{
 				Interval: interval,
@@ -199,6 +209,9 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 			AllowedOrigins:   c.StringSlice("ws-origin"),
 			LoggerFactory:    lf,
 		},
+	}
+	if c.Bool("web") {
+		cfg.Web = web.Handler()
 	}
 	cfg.Host, cfg.Port, cfg.Secure = identity(c, ls)
 	for _, l := range ls {
@@ -256,33 +269,38 @@ func tlsConfigs(c *cli.Context, ls []listener) (server, outbound *tls.Config, er
 	for _, l := range ls {
 		needTLS = needTLS || l.kind == "tls" || l.kind == "wss"
 	}
+	var pool *x509.CertPool
+	if ca := c.String("client-ca"); ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--client-ca: %w", err)
+		}
+		pool = x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("--client-ca %s: no certificates", ca)
+		}
+	}
+	// Next hops' certificates are verified against --client-ca, else the
+	// system roots.
+	outbound = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	certFile, keyFile := c.String("cert"), c.String("key")
 	if certFile == "" || keyFile == "" {
 		if needTLS {
 			return nil, nil, errors.New("--tls and --wss need --cert and --key")
 		}
-		return nil, nil, nil
+		return nil, outbound, nil
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load certificate: %w", err)
 	}
 	server = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	outbound = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if ca := c.String("client-ca"); ca != "" {
-		pem, err := os.ReadFile(ca)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--client-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("--client-ca %s: no certificates", ca)
-		}
+	outbound.Certificates = []tls.Certificate{cert}
+	if pool != nil {
 		// Clients send no certificate and authenticate with Digest;
 		// relays present one, which must then verify (RFC 4976 6.3).
 		server.ClientCAs = pool
 		server.ClientAuth = tls.VerifyClientCertIfGiven
-		outbound.RootCAs = pool
 	}
 	return server, outbound, nil
 }
@@ -303,11 +321,31 @@ func announce(log logging.LeveledLogger, l listener, cfg relay.Config) {
 		}
 		log.Infof("listening %s on %s; clients connect to %s://%s/ (subprotocol msrp) and AUTH to %s://%s;ws",
 			l.kind, a, l.kind, a, scheme, net.JoinHostPort(cfg.Host, strconv.Itoa(a.Port)))
+		if cfg.Web != nil {
+			log.Infof("chat page on %s://%s/", map[string]string{"ws": "http", "wss": "https"}[l.kind], a)
+		}
 	}
 	if (l.kind == "tcp" || l.kind == "ws") && !a.IP.IsLoopback() {
 		log.Warnf("plain %s on non-loopback %s: meant for tests and TLS-terminating proxies; use --%s for clients on the network",
 			l.kind, a, map[string]string{"tcp": "tls", "ws": "wss"}[l.kind])
 	}
+}
+
+// announcePolicy says which next hops the relay will dial.
+func announcePolicy(log logging.LeveledLogger, p relay.OutboundPolicy) {
+	schemes := "msrps (TLS)"
+	if p.Plain {
+		schemes = "msrps and plain msrp"
+	}
+	allowed := ""
+	if len(p.Allow) > 0 {
+		allowed = " and " + strings.Join(p.Allow, ", ")
+	}
+	denied := ""
+	if len(p.Deny) > 0 {
+		denied = ", never " + strings.Join(p.Deny, ", ")
+	}
+	log.Infof("next hops: dials %s at public addresses%s%s (--outbound-allow, --outbound-deny, --outbound-plain)", schemes, allowed, denied)
 }
 
 func parseLevel(s string) (logging.LogLevel, error) {

@@ -116,7 +116,7 @@ func (p *Proxy) accept() {
 		n := p.bufSize
 		p.mu.Unlock()
 		d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
-			return rc.Control(func(fd uintptr) { tuneUpstream(int(fd), n) })
+			return rc.Control(func(fd uintptr) { tuneUpstream(fd, n) })
 		}}
 		s, err := d.Dial("tcp", p.target)
 		if err != nil {
@@ -321,9 +321,3 @@ func (p *Proxy) Close() error {
 	}
 	return err
 }
-
-// internetMSS is the segment size of the proxy's connection to its target.
-// Loopback's 64 KiB segments make a slow reader's window reopen only after
-// 64 KiB were read, seconds at a low rate; on a real path it reopens every
-// 1.4 KB, and senders see steady progress.
-const internetMSS = 1400

@@ -1,0 +1,135 @@
+package relay
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/msrpd/msrpd/msrp"
+)
+
+// TestSplitSegmentsNoEmptyPieces is issue 16's item 3 over real sockets:
+// a sender's chunks reach the relay split into two TCP segments at every
+// position around the end of the header block and around the end-line,
+// and a strict receiver checks every chunk the relay forwards: a body
+// (no empty piece), a Byte-Range that says exactly which bytes it holds,
+// '+' only on a piece that does not reach the total, '$' on the one that
+// does, and the message byte-exact. Before the fix a split just before
+// the end-line forwarded an empty '$' piece after a '+' piece that
+// already reached the total.
+func TestSplitSegmentsNoEmptyPieces(t *testing.T) {
+	checkGoroutines(t)
+	r := newTestRelay(t, nil)
+	a := dialRaw(t, r, "tcp")
+	a.auth(relayUser, relayPass)
+	b := dialRaw(t, r, "tcp")
+	b.auth("bob", "secret-bob")
+	a.nc.(*net.TCPConn).SetNoDelay(true)
+	to := a.use + " " + b.use + " " + b.uri
+
+	type shape struct{ size, chunks int }
+	shapes := []shape{{3000, 1}, {70 << 10, 1}, {6000, 3}}
+	sent := 0
+	for _, sh := range shapes {
+		body := make([]byte, sh.size)
+		for i := range body {
+			body[i] = byte('a' + i%26)
+		}
+		// One message to learn where the header ends and the end-line
+		// starts on the wire; the split positions are around those.
+		per := sh.size / sh.chunks
+		wire := func(id string, c int) ([]byte, int, int) {
+			start, end := c*per, min((c+1)*per, sh.size)
+			m := request("SEND", to, a.uri, "Message-ID", id,
+				"Byte-Range", fmt.Sprintf("%d-%d/%d", start+1, end, sh.size), "Content-Type", "text/plain")
+			m.Body = body[start:end]
+			if c < sh.chunks-1 {
+				m.Flag = msrp.FlagMore
+			}
+			b, err := m.AppendTo(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := len(b) - len(m.Body) - len(m.AppendTail(nil))
+			return b, head, len(b) - len(m.AppendTail(nil))
+		}
+		_, head, tail := wire("probe", sh.chunks-1)
+		var cuts []int
+		for d := -40; d <= 40; d++ {
+			cuts = append(cuts, head+d, tail+d)
+		}
+		for _, cut := range cuts {
+			id := msrp.NewMessageID()
+			var tids []string
+			for c := 0; c < sh.chunks; c++ {
+				w, _, _ := wire(id, c)
+				tids = append(tids, string(w[5:bytes.IndexByte(w[5:], ' ')+5]))
+				k := cut
+				if c < sh.chunks-1 || k <= 0 || k >= len(w) {
+					k = len(w) // only the last chunk is split
+				}
+				if err := a.writeRaw(w[:k]); err != nil {
+					t.Fatal(err)
+				}
+				if k < len(w) {
+					time.Sleep(2 * time.Millisecond) // its own segment, its own read
+					if err := a.writeRaw(w[k:]); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			got := strictReceive(t, b, id, sh.size, fmt.Sprintf("size %d cut %d", sh.size, cut))
+			if !bytes.Equal(got, body) {
+				t.Fatalf("size %d cut %d: message differs", sh.size, cut)
+			}
+			for _, tid := range tids {
+				if resp, err := a.expectResponse(tid, 5*time.Second); err != nil || resp.StatusCode != 200 {
+					t.Fatalf("size %d cut %d: response %v %v", sh.size, cut, resp, err)
+				}
+			}
+			sent++
+		}
+	}
+	t.Logf("%d messages split at every position around header and end-line, all whole and strict", sent)
+}
+
+// strictReceive reads chunks of one message at c, answering each with
+// 200, until the message is complete, and fails on any chunk a strict
+// receiver refuses.
+func strictReceive(t *testing.T, c *rawClient, id string, total int, what string) []byte {
+	t.Helper()
+	buf := make([]byte, total)
+	have := 0
+	for have < total {
+		m, err := c.read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("%s: after %d of %d bytes: %v", what, have, total, err)
+		}
+		if m.Method != msrp.MethodSEND {
+			continue
+		}
+		c.writeMsg(m.Response(200, "OK"))
+		br, ok, err := m.ByteRange()
+		switch {
+		case m.MessageID() != id:
+			t.Fatalf("%s: chunk of message %s, want %s", what, m.MessageID(), id)
+		case !ok || err != nil:
+			t.Fatalf("%s: Byte-Range %q", what, m.Header(msrp.HeaderByteRange))
+		case len(m.Body) == 0:
+			t.Fatalf("%s: empty piece, Byte-Range %s flag %c", what, m.Header(msrp.HeaderByteRange), m.Flag)
+		case br.End != br.Start+int64(len(m.Body))-1 || br.Total != int64(total):
+			t.Fatalf("%s: Byte-Range %s for %d bytes", what, m.Header(msrp.HeaderByteRange), len(m.Body))
+		case m.Flag == msrp.FlagMore && br.End >= br.Total:
+			t.Fatalf("%s: '+' piece reaches the total: %s", what, m.Header(msrp.HeaderByteRange))
+		case m.Flag == msrp.FlagComplete && br.End != br.Total:
+			t.Fatalf("%s: '$' piece ends short of the total: %s", what, m.Header(msrp.HeaderByteRange))
+		case m.Flag == msrp.FlagAbort:
+			t.Fatalf("%s: aborted", what)
+		}
+		copy(buf[br.Start-1:], m.Body)
+		have += len(m.Body)
+	}
+	return buf
+}
