@@ -150,3 +150,60 @@ func (w *trickler) whole(s string) {
 
 // idle waits for stop.
 func (w *trickler) idle() { <-w.stop }
+
+// The header timeout runs from each chunk's own first byte: a chunk whose
+// header began right after a slow earlier one (no wait between them, so
+// the reader never waited idle) gets its full HeaderTimeout.
+func TestHeaderTimeoutPerChunk(t *testing.T) {
+	leakCheck(t)
+	const headerTimeout = 400 * time.Millisecond
+	a := string(mustWire(sendReq("hdra0001", "first")))
+	b := string(mustWire(sendReq("hdrb0002", "second")))
+	for _, kind := range []string{"tcp", "ws"} {
+		t.Run(kind, func(t *testing.T) {
+			got := make(serverConns, 1)
+			frames := make(chan Frame, 8)
+			cfg := Config{HeaderTimeout: headerTimeout, Keepalive: keepalive.Config{Interval: -1}}
+			var nc net.Conn
+			if kind == "ws" {
+				nc = dialWSRaw(t, startWS(t, cfg, holdHandler(got, false, frames))).nc
+			} else {
+				var err error
+				if nc, err = net.Dial("tcp", startStream(t, cfg, holdHandler(got, false, frames))); err != nil {
+					t.Fatal(err)
+				}
+				defer nc.Close()
+			}
+			srv := waitConn(t, got)
+			// On WebSocket each chunk is a message; each write below is a
+			// fragment of it.
+			write := func(s string, b0 byte) {
+				if kind == "ws" {
+					nc.Write(wsFrame(b0, []byte(s), true))
+				} else {
+					nc.Write([]byte(s))
+				}
+			}
+			write(a[:20], opText)              // a's header begins
+			time.Sleep(3 * headerTimeout / 4)  // a's header takes 300 ms
+			write(a[20:], 0x80|opContinuation) // a ends
+			write(b[:20], opText)              // b's header begins at once
+			time.Sleep(headerTimeout * 5 / 8)  // 250 ms: past a's start + timeout
+			write(b[20:], 0x80|opContinuation) // b ends in time
+			time.Sleep(100 * time.Millisecond)
+			if srv.closed() {
+				t.Fatalf("closed: %v", srv.Reason())
+			}
+			for _, want := range []string{"first", "second"} {
+				select {
+				case f := <-frames:
+					if string(f.Msg.Body) != want {
+						t.Errorf("body %q, want %q", f.Msg.Body, want)
+					}
+				case <-time.After(time.Second):
+					t.Fatalf("no chunk %q", want)
+				}
+			}
+		})
+	}
+}
