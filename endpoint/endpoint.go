@@ -10,6 +10,7 @@ import (
 	"github.com/pion/logging"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/srv"
 	"github.com/msrpd/msrpd/transport"
 )
 
@@ -17,10 +18,11 @@ import (
 // session (Use-Path) on it. Create it with Dial; see the package
 // documentation for its concurrency rules.
 type Endpoint struct {
-	cfg    Config
-	log    logging.LeveledLogger
-	target relayTarget
-	tcfg   transport.Config
+	cfg      Config
+	log      logging.LeveledLogger
+	specs    []relaySpec // Config.Relay and Config.Relays
+	resolver srv.Resolver
+	tcfg     transport.Config
 
 	window  chan struct{} // one token per outstanding SEND chunk
 	inbox   chan *Message // when Config.OnMessage is nil
@@ -41,6 +43,7 @@ type Endpoint struct {
 
 // session is what one connection's AUTH gave.
 type session struct {
+	target  relayTarget // the relay it is on
 	uri     string // our own URI (From-Path)
 	usePath string
 	expires time.Duration
@@ -55,14 +58,15 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := parseRelay(cfg.Relay, cfg.RelayURI)
+	specs, err := parseRelays(cfg)
 	if err != nil {
 		return nil, err
 	}
 	e := &Endpoint{
-		cfg:    cfg,
-		log:    cfg.LoggerFactory.NewLogger("endpoint"),
-		target: t,
+		cfg:      cfg,
+		log:      cfg.LoggerFactory.NewLogger("endpoint"),
+		specs:    specs,
+		resolver: cfg.Resolver,
 		tcfg: transport.Config{
 			Keepalive:     cfg.Keepalive,
 			TLSConfig:     cfg.TLSConfig,
@@ -74,10 +78,14 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 		txns:    map[string]*txn{},
 		outs:    map[string]*outMsg{},
 	}
+	if e.resolver == nil {
+		e.resolver = srv.System()
+	}
+	e.tcfg.DialContext = e.dialResolved
 	if cfg.OnMessage == nil {
 		e.inbox = make(chan *Message, DefaultInboxSize)
 	}
-	c, s, err := e.connect(ctx)
+	c, s, err := e.connect(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +226,9 @@ func (e *Endpoint) LocalAddr() net.Addr {
 // Transport returns "ws" for a WebSocket relay (ws or wss) and "tcp"
 // otherwise (tcp or tls).
 func (e *Endpoint) Transport() string {
-	if e.target.ws {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sess.target.ws {
 		return "ws"
 	}
 	return "tcp"
