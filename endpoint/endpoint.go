@@ -44,7 +44,7 @@ type Endpoint struct {
 // session is what one connection's AUTH gave.
 type session struct {
 	target  relayTarget // the relay it is on
-	uri     string // our own URI (From-Path)
+	uri     string      // our own URI (From-Path)
 	usePath string
 	expires time.Duration
 }
