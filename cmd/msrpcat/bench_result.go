@@ -35,7 +35,7 @@ type benchResult struct {
 // collect stops the receivers (so their counters are final) and sums up.
 func collect(c *cli.Context, b *bench, pairs []*pair, start int64) benchResult {
 	res := benchResult{
-		Relay: c.String("relay"), Transport: transportOf(c.String("relay")),
+		Relay: firstRelay(c), Transport: transportOf(firstRelay(c)),
 		Pairs: len(pairs), Size: b.size, Chunk: c.Int("chunk"), Window: c.Int("window"), Rate: c.Float64("rate"),
 	}
 	var lat []int64
@@ -87,4 +87,12 @@ func (r benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "%.3f s: %.0f msgs/s, %.2f MB/s\n", r.Seconds, r.MsgsPerSec, r.MBPerSec)
 	fmt.Fprintf(w, "latency p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n", r.P50ms, r.P99ms, r.P999ms)
 	fmt.Fprintf(w, "lost %d, corrupted %d, duplicated %d, errors %d\n", r.Lost, r.Corrupted, r.Duplicated, r.Errors)
+}
+
+// firstRelay is the first --relay (the one bench uses).
+func firstRelay(c *cli.Context) string {
+	if rs := c.StringSlice("relay"); len(rs) > 0 {
+		return rs[0]
+	}
+	return ""
 }

@@ -14,12 +14,14 @@ import (
 
 	"github.com/msrpd/msrpd/endpoint"
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/srv"
 )
 
 // commonFlags are the flags of every command.
 func commonFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "relay", Required: true, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp"},
+		&cli.StringSliceFlag{Name: "relay", Required: true, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp; msrps://DOMAIN;tcp without a port finds the domain's relays through DNS SRV records; repeat it (or give a comma list) for relays to fail over to: a lost relay is replaced by the next one, with a new AUTH and path"},
+		&cli.StringFlag{Name: "dns", Usage: "DNS server `ADDR` (host:port) for SRV records and relay names (default: the system's)"},
 		&cli.StringFlag{Name: "user", Required: true, EnvVars: []string{"MSRPCAT_USER"}, Usage: "Digest credentials `NAME:PASSWORD`"},
 		&cli.StringFlag{Name: "relay-uri", Usage: "`URI` to address the AUTH to (default: msrp://host:port;ws or ;tcp from --relay)"},
 		&cli.StringFlag{Name: "digest-method", Value: "AUTH", Usage: "`METHOD` hashed into the Digest response (AUTH per RFC 4976; MSRP for some relays)"},
@@ -83,8 +85,18 @@ func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
 	if ka.Interval == 0 {
 		ka.Interval = -1
 	}
+	var res srv.Resolver
+	if d := c.String("dns"); d != "" {
+		res = srv.New(srv.Config{Server: d})
+	}
+	relays := c.StringSlice("relay")
+	if len(relays) == 0 {
+		return endpoint.Config{}, fmt.Errorf("--relay: no relay given")
+	}
 	return endpoint.Config{
-		Relay:             c.String("relay"),
+		Relay:             relays[0],
+		Relays:            relays[1:],
+		Resolver:          res,
 		RelayURI:          c.String("relay-uri"),
 		User:              name,
 		Password:          pass,
