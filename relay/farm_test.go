@@ -239,3 +239,31 @@ func TestAuthCredentialsUnavailable(t *testing.T) {
 	c.auth(relayUser, relayPass)
 	chatOver(t, c, a, pathTo(c, a), "after the outage")
 }
+
+// A DNS server that does not answer is no reason to dial the domain's own
+// name: the request gets 408 and a log line, and nothing is dialled.
+func TestNextHopSRVWithSilentDNS(t *testing.T) {
+	checkGoroutines(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	rec := newDialRecorder(t)
+	r := newTestRelay(t, func(c *Config) {
+		c.Outbound = OutboundPolicy{Allow: []string{"127.0.0.0/8"}, Plain: true,
+			Resolver: srv.New(srv.Config{Server: pc.LocalAddr().String(), Timeout: 50 * time.Millisecond})}
+		c.Transport.DialContext = rec.dial
+	})
+	a := dialClient(t, r.tcp, r.uri)
+	a.auth(relayUser, relayPass)
+	if resp := sendTo(t, a, "msrp://peer.test/s1;tcp"); resp.StatusCode != 408 {
+		t.Fatalf("got %d %s, want 408", resp.StatusCode, resp.Comment)
+	}
+	if tried := rec.tried(); len(tried) != 0 {
+		t.Errorf("the relay dialled %v without an answer from DNS", tried)
+	}
+	if !strings.Contains(r.logBuf.String(), "_msrp._tcp.peer.test") {
+		t.Errorf("log does not name the lookup:\n%s", r.logBuf.String())
+	}
+}

@@ -229,3 +229,49 @@ func chat(t *testing.T, from, to *endpoint.Endpoint, text string) {
 		t.Fatalf("%q did not arrive", text)
 	}
 }
+
+// A database that takes connections but never answers (a hung server, a
+// black-holed route) is an error within the timeout, for both drivers.
+func TestSilentDatabaseTimesOut(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // read nothing, answer nothing
+		}
+	}()
+	defer func() {
+		l.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for _, dsn := range []string{
+		"postgres://u:p@" + l.Addr().String() + "/db?sslmode=disable",
+		"mysql://u:p@" + l.Addr().String() + "/db",
+	} {
+		s, err := Open(Config{DSN: dsn, Timeout: 200 * time.Millisecond, LoggerFactory: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, ok, err := s.LookupHA1(context.Background(), "alice", realm)
+		if err == nil || ok {
+			t.Errorf("%s: %v %v, want an error", dsn, ok, err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s: took %v with a 200 ms timeout", dsn, d)
+		}
+		s.Close()
+	}
+}
