@@ -57,7 +57,7 @@ func (s *Server) nextHop(u msrp.URI, sess *session) (*peer, error) {
 		if errors.Is(err, ErrServerClosed) {
 			return nil, err
 		}
-		s.log.Debugf("next hop %s: target %s: %v", u, t, err)
+		s.log.Infof("next hop %s: SRV target %s failed, trying the next: %v", u, t, err)
 		lastErr = err
 	}
 	if lastErr != nil {
