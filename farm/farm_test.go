@@ -148,7 +148,7 @@ func dialClient(t *testing.T, name, user, pass string, ca *testpki.CA, res srv.R
 		User: user, Password: pass,
 		TLSConfig:         &tls.Config{RootCAs: ca.Pool},
 		ReconnectAttempts: 5, BackoffInitial: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
-		ChunkTimeout: 5 * time.Second, Keepalive: keepalive.Config{Interval: -1},
+		ChunkTimeout: 5 * time.Second, ReportTimeout: 2 * time.Second, Keepalive: keepalive.Config{Interval: -1},
 		OnMessage: func(m *endpoint.Message) { c.msgs <- m },
 		OnEvent: func(ev endpoint.Event) {
 			if ev.Kind == endpoint.EventFailureReport {
@@ -208,8 +208,9 @@ func waitEvent(t *testing.T, c *client, kind endpoint.EventKind) endpoint.Event 
 // TestFarm: three relays, one PostgreSQL, one DNS zone. alice (WebSocket
 // on r1), bob (TLS, found through the SRV records: r2 first) and carol
 // (TLS on r3) chat both ways across relays. Then r2 is killed (SIGKILL)
-// while alice streams messages to bob: every message is delivered, or
-// alice learns that it failed (an error or a failure REPORT), never
+// while alice and bob stream messages to each other: every message is
+// delivered, or its sender learns that it failed (an error response, a
+// failure REPORT, a report timeout or its lost connection), never
 // neither; bob comes back through the SRV records on r3, and the chat
 // goes on; alice's and carol's sessions never notice.
 func TestFarm(t *testing.T) {
@@ -251,39 +252,21 @@ func TestFarm(t *testing.T) {
 	}
 	alicePath, carolPath := alice.UsePath(), carol.UsePath()
 
-	// alice streams to bob while r2 dies.
-	type outcome struct {
-		id  string
-		err error
-	}
-	var (
-		mu       sync.Mutex
-		outcomes []outcome
-		bobPath  = bob.Path()
-	)
+	// alice and bob stream to each other while r2 dies.
+	var mu sync.Mutex
+	bobPath := bob.Path()
+	toBob := &stream{from: alice, to: bob, name: "a2b", path: func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return alice.PathTo(bobPath)
+	}}
+	toAlice := &stream{from: bob, to: alice, name: "b2a", path: func() string { return bob.PathTo(alice.Path()) }}
 	stop := make(chan struct{})
-	streamDone := make(chan struct{})
-	go func() {
-		defer close(streamDone)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			mu.Lock()
-			to := alice.PathTo(bobPath)
-			mu.Unlock()
-			id := fmt.Sprintf("stream-%d", i)
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			err := alice.SendWith(ctx, to, "text/plain", []byte(id), endpoint.SendOptions{MessageID: id})
-			cancel()
-			mu.Lock()
-			outcomes = append(outcomes, outcome{id, err})
-			mu.Unlock()
-			time.Sleep(2 * time.Millisecond)
-		}
-	}()
+	var wg sync.WaitGroup
+	for _, s := range []*stream{toBob, toAlice} {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.run(stop) }()
+	}
 	time.Sleep(200 * time.Millisecond)
 	rs[2].cmd.Process.Kill() // SIGKILL
 	<-rs[2].exited
@@ -297,53 +280,10 @@ func TestFarm(t *testing.T) {
 	mu.Unlock()
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
-	<-streamDone
-
-	// Account for every message: delivered, or its failure known.
-	delivered := map[string]bool{}
-	failed := map[string]bool{}
-	settle := time.After(3 * time.Second)
-	accounted := func() bool {
-		for _, o := range outcomes {
-			if o.err == nil && !delivered[o.id] && !failed[o.id] {
-				return false
-			}
-		}
-		return true
-	}
-collect:
-	for !accounted() {
-		select {
-		case m := <-bob.msgs:
-			delivered[string(m.Body)] = true
-		case id := <-alice.failed:
-			failed[id] = true
-		case <-settle:
-			break collect
-		}
-	}
-	var okCount, errCount, reported, lost int
-	for _, o := range outcomes {
-		switch {
-		case o.err != nil:
-			errCount++
-		case delivered[o.id]:
-			okCount++
-		case failed[o.id]:
-			reported++
-		default:
-			lost++
-			t.Errorf("message %s: accepted with 200, neither delivered nor reported failed", o.id)
-		}
-	}
-	t.Logf("stream: %d messages: %d delivered, %d failed with an error, %d failed by REPORT after their 200, %d lost",
-		len(outcomes), okCount, errCount, reported, lost)
-	if errCount+reported == 0 {
-		t.Error("no message failed: r2 died with nothing in flight, the test proves nothing")
-	}
-	last := outcomes[len(outcomes)-1]
-	if last.err != nil || !delivered[last.id] {
-		t.Errorf("the last message after bob's reconnect: %v (delivered %v)", last.err, delivered[last.id])
+	wg.Wait()
+	// Account for every message: delivered, or its sender knows it failed.
+	for _, s := range []*stream{toBob, toAlice} {
+		s.check(t)
 	}
 
 	// The chat goes on: bob on r3 with alice on r1 and carol on r3.
@@ -364,6 +304,94 @@ collect:
 		if l := rs[n].logText(); strings.Contains(l, "panic") || strings.Contains(l, " ERROR") {
 			t.Errorf("%s logged errors:\n%s", rs[n].name, l)
 		}
+	}
+}
+
+// stream sends numbered messages from one client to another until
+// stopped, each asking for a success REPORT, and notes each outcome.
+type stream struct {
+	from, to *client
+	name     string
+	path     func() string
+	outcomes []outcome
+}
+
+type outcome struct {
+	id  string
+	err error
+}
+
+func (s *stream) run(stop chan struct{}) {
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		id := fmt.Sprintf("%s-%d", s.name, i)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := s.from.SendWith(ctx, s.path(), "text/plain", []byte(id), endpoint.SendOptions{MessageID: id, SuccessReport: true})
+		cancel()
+		s.outcomes = append(s.outcomes, outcome{id, err})
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// check sorts the outcomes: a message whose send succeeded (its success
+// REPORT came) must have arrived; every other one failed in a way its
+// sender saw: an error response, a failure REPORT from a relay that had
+// answered it 200, a report timeout (a chunk the killed relay had
+// acknowledged hop by hop died with it: only the success REPORT it asked
+// for can tell, RFC 4976 section 6.4.1), or the loss of its own
+// connection. None may be lost silently. check also wants failures (the
+// relay died with messages in flight, or they were sent to its dead
+// Use-Paths) and the last message, sent after bob's reconnect, delivered.
+func (s *stream) check(t *testing.T) {
+	t.Helper()
+	delivered := map[string]bool{}
+	settle := time.After(3 * time.Second)
+	missing := func() bool {
+		for _, o := range s.outcomes {
+			if o.err == nil && !delivered[o.id] {
+				return true
+			}
+		}
+		return false
+	}
+collect:
+	for missing() {
+		select {
+		case m := <-s.to.msgs:
+			delivered[string(m.Body)] = true
+		case <-settle:
+			break collect
+		}
+	}
+	var ok, response, report, timeout, conn int
+	for _, o := range s.outcomes {
+		var se *endpoint.StatusError
+		switch {
+		case o.err == nil && delivered[o.id]:
+			ok++
+		case o.err == nil:
+			t.Errorf("message %s: its success REPORT came, yet it never arrived", o.id)
+		case errors.As(o.err, &se) && se.Report:
+			report++
+		case errors.As(o.err, &se):
+			response++
+		case errors.Is(o.err, endpoint.ErrTimeout):
+			timeout++
+		default:
+			conn++
+		}
+	}
+	t.Logf("%s -> %s: %d messages: %d delivered; failed: %d by error response, %d by failure REPORT, %d by report timeout, %d by the sender's lost connection",
+		s.from.name, s.to.name, len(s.outcomes), ok, response, report, timeout, conn)
+	if ok == len(s.outcomes) {
+		t.Errorf("%s -> %s: no message failed: r2 died with nothing in flight, the test proves nothing", s.from.name, s.to.name)
+	}
+	if last := s.outcomes[len(s.outcomes)-1]; last.err != nil || !delivered[last.id] {
+		t.Errorf("%s -> %s: the last message, after bob's reconnect: %v (delivered %v)", s.from.name, s.to.name, last.err, delivered[last.id])
 	}
 }
 
