@@ -88,11 +88,3 @@ func (r benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "latency p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n", r.P50ms, r.P99ms, r.P999ms)
 	fmt.Fprintf(w, "lost %d, corrupted %d, duplicated %d, errors %d\n", r.Lost, r.Corrupted, r.Duplicated, r.Errors)
 }
-
-// firstRelay is the first --relay (the one bench uses).
-func firstRelay(c *cli.Context) string {
-	if rs := c.StringSlice("relay"); len(rs) > 0 {
-		return rs[0]
-	}
-	return ""
-}
