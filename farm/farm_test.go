@@ -30,12 +30,24 @@ import (
 
 const domain = "farm.test"
 
+// binDir holds the msrpd that msrpdBinary builds; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // msrpdBinary builds msrpd once per test binary.
 var msrpdBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "msrpd-farm")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "msrpd")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/msrpd").CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build msrpd: %v\n%s", err, out)
