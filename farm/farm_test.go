@@ -297,6 +297,11 @@ func TestFarm(t *testing.T) {
 	for _, s := range []*stream{toBob, toAlice} {
 		s.check(t)
 	}
+	// The chat goes on over bob's new path. (Not the streams' last
+	// messages: one may have left for bob's old path just before the kill
+	// and waited out its report timeout after the reconnect.)
+	chat(t, alice, bob, "after the reconnect, to bob")
+	chat(t, bob, alice, "after the reconnect, to alice")
 
 	// The chat goes on: bob on r3 with alice on r1 and carol on r3.
 	for i, pair := range [][2]*client{{alice, bob}, {bob, alice}, {bob, carol}, {carol, bob}, {alice, carol}, {carol, alice}} {
@@ -357,7 +362,7 @@ func (s *stream) run(stop chan struct{}) {
 // for can tell, RFC 4976 section 6.4.1), or the loss of its own
 // connection. None may be lost silently. check also wants failures (the
 // relay died with messages in flight, or they were sent to its dead
-// Use-Paths) and the last message, sent after bob's reconnect, delivered.
+// Use-Paths).
 func (s *stream) check(t *testing.T) {
 	t.Helper()
 	delivered := map[string]bool{}
@@ -401,9 +406,6 @@ collect:
 		s.from.name, s.to.name, len(s.outcomes), ok, response, report, timeout, conn)
 	if ok == len(s.outcomes) {
 		t.Errorf("%s -> %s: no message failed: r2 died with nothing in flight, the test proves nothing", s.from.name, s.to.name)
-	}
-	if last := s.outcomes[len(s.outcomes)-1]; last.err != nil || !delivered[last.id] {
-		t.Errorf("%s -> %s: the last message, after bob's reconnect: %v (delivered %v)", s.from.name, s.to.name, last.err, delivered[last.id])
 	}
 }
 
