@@ -163,6 +163,31 @@ func (k *Keeper) SendMode() bool {
 	return k.sendMode
 }
 
+// State is a Keeper's probing state at one moment, for operators.
+type State struct {
+	// Mode is how the peer is probed: "frames" (Ping frames), "send"
+	// (bodiless SENDs), or "off" when probing is disabled.
+	Mode string
+	// Probing is set while a probe is outstanding.
+	Probing bool
+	// Misses counts the probes of the current run that went unanswered.
+	Misses int
+}
+
+// State returns the Keeper's probing state.
+func (k *Keeper) State() State {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	st := State{Mode: "frames", Probing: k.kind != probeNone, Misses: k.misses}
+	switch {
+	case !k.cfg.Enabled():
+		st.Mode = "off"
+	case k.sendMode:
+		st.Mode = "send"
+	}
+	return st
+}
+
 func (k *Keeper) endStreakLocked() {
 	if !k.streak.Load() || k.stopped {
 		return

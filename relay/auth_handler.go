@@ -32,12 +32,14 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 
 	src := sourceOf(p.addr)
 	if s.authLim.blocked(src, time.Now()) {
+		s.stats.auth[authRefused].Add(1)
 		s.log.Warnf("%s: AUTH refused: too many failed AUTHs from %s, closing", p.addr, src)
 		p.close(transport.ReasonPolicy, "too many failed AUTHs from this address")
 		return
 	}
 	hdr := m.Authorization()
 	if hdr == "" {
+		s.stats.auth[authChallenged].Add(1)
 		p.challenge(m, realm, false)
 		return
 	}
@@ -49,6 +51,7 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 		// Not the client's fault: no failed attempt counted, and the
 		// client may try again (another relay of the farm, or later).
 		s.stats.authUnavailable.Add(1)
+		s.stats.auth[authUnavailable].Add(1)
 		s.log.Warnf("%s: AUTH for user %q in realm %q answered 500: credentials unavailable: %v", p.addr, res.user, realm, res.unavailable)
 		p.respond(m, 500, "credentials unavailable")
 		return
@@ -56,6 +59,11 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 	if !res.ok {
 		s.log.Infof("%s: AUTH failed for user %q: %s", p.addr, res.user, res.reason)
 		s.stats.authFailures.Add(1)
+		if res.stale {
+			s.stats.auth[authChallenged].Add(1)
+		} else {
+			s.stats.auth[authFailed].Add(1)
+		}
 		if !res.stale && s.authLim.failed(src, time.Now()) {
 			s.log.Warnf("%s: %s reached %d failed AUTHs within %v; its AUTHs are refused until then",
 				p.addr, src, s.cfg.MaxAuthFailuresPerSource, s.cfg.AuthFailureWindow)
@@ -71,39 +79,49 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 
 	expires := s.cfg.Expires
 	if secs, ok, err := m.Expires(); err != nil {
+		s.stats.auth[authRejected].Add(1)
 		p.respond(m, 400, "bad Expires")
 		return
 	} else if ok {
 		expires = time.Duration(secs) * time.Second
 		if expires < s.cfg.MinExpires {
+			s.stats.auth[authRejected].Add(1)
 			p.refuseExpires(m, msrp.HeaderMinExpires, s.cfg.MinExpires)
 			return
 		}
 		if expires > s.cfg.MaxExpires {
+			s.stats.auth[authRejected].Add(1)
 			p.refuseExpires(m, msrp.HeaderMaxExpires, s.cfg.MaxExpires)
 			return
 		}
 	}
-	until := time.Now().Add(expires)
+	now := time.Now()
+	until := now.Add(expires)
 
 	if sess != nil {
 		if sess.owner != p {
+			s.stats.auth[authRejected].Add(1)
 			p.respond(m, 403, "session belongs to another connection")
 			return
 		}
 		sess.refresh(until)
+		sess.active(now)
 	} else {
 		// Copies, so the session does not pin the whole AUTH request.
 		back, _ := msrp.ParsePath(strings.Clone(m.Header(msrp.HeaderFromPath)))
-		sess = &session{owner: p, user: strings.Clone(res.user), realm: realm, back: back, expires: until}
+		sess = &session{owner: p, user: strings.Clone(res.user), realm: realm, back: back, expires: until, start: now}
 		sess.id = msrp.NewSessionID()
 		sess.uri = s.id.sessionURI(useHost, sess.id)
 		if !p.addSession(sess) {
+			s.stats.auth[authRejected].Add(1)
 			p.respond(m, 403, "too many sessions on this connection")
 			return
 		}
 		s.sessions.add(sess)
+		s.stats.started.Add(1)
+		s.startSessionSweep()
 	}
+	s.stats.auth[authOK].Add(1)
 	p.succeeded()
 	s.log.Infof("%s: AUTH ok for user %q in realm %q: %s for %v", p.addr, res.user, realm, sess.uri, expires)
 	resp := m.Response(200, "OK")
@@ -112,6 +130,7 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 		msrp.Header{Name: msrp.HeaderExpires, Value: strconv.Itoa(int(expires / time.Second))},
 		msrp.Header{Name: msrp.HeaderAuthenticationInfo, Value: s.auth.authenticationInfo(res)},
 	)
+	p.countResponse(200)
 	if err := p.send(resp); err != nil {
 		s.log.Debugf("%s: AUTH response: %v", p.addr, err)
 	}
@@ -129,6 +148,7 @@ func (p *peer) authFailed() bool {
 func (p *peer) challenge(m *msrp.Message, realm string, stale bool) {
 	resp := m.Response(401, "Unauthorized")
 	resp.Headers = append(resp.Headers, msrp.Header{Name: msrp.HeaderWWWAuthenticate, Value: p.srv.auth.challengeIn(realm, stale)})
+	p.countResponse(401)
 	if err := p.send(resp); err != nil {
 		p.srv.log.Debugf("%s: 401: %v", p.addr, err)
 	}
@@ -137,6 +157,7 @@ func (p *peer) challenge(m *msrp.Message, realm string, stale bool) {
 func (p *peer) refuseExpires(m *msrp.Message, header string, bound time.Duration) {
 	resp := m.Response(423, "Interval Out-of-Bounds")
 	resp.Headers = append(resp.Headers, msrp.Header{Name: header, Value: strconv.Itoa(int(bound / time.Second))})
+	p.countResponse(423)
 	if err := p.send(resp); err != nil {
 		p.srv.log.Debugf("%s: 423: %v", p.addr, err)
 	}

@@ -111,13 +111,17 @@ type Config struct {
 	// OutboundPolicy).
 	Outbound OutboundPolicy
 	// Transport configures every connection: limits, write timeout,
-	// keepalive, WebSocket origins, TLS for listeners. Its Totals, when
-	// nil, is made by New so that Stats can report keepalive counts.
+	// keepalive, WebSocket origins, TLS for listeners. Its Totals and
+	// Closes, when nil, are made by New so that Stats can report keepalive
+	// and close counts.
 	Transport transport.Config
 	// Web answers the requests of the WebSocket listeners that are not
 	// WebSocket handshakes (no "Upgrade: websocket"): the chat page of
 	// package web in msrpd. nil answers them 404.
 	Web http.Handler
+	// Events are callbacks on the relay's life (session ends), for
+	// accounting and metrics. The zero value calls none.
+	Events Events
 	// LoggerFactory makes the relay's loggers. Default: pion's default.
 	LoggerFactory logging.LoggerFactory
 }
@@ -209,6 +213,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Transport.Totals == nil {
 		cfg.Transport.Totals = new(keepalive.Counters)
+	}
+	if cfg.Transport.Closes == nil {
+		cfg.Transport.Closes = new(transport.CloseCounters)
 	}
 	return cfg, nil
 }

@@ -160,6 +160,9 @@ func (p *peer) sweepExpired() {
 		expired = append(expired, d.t)
 	}
 	p.mu.Unlock()
+	if len(expired) > 0 {
+		p.srv.stats.timeouts.Add(uint64(len(expired)))
+	}
 	failed := 0
 	for _, t := range expired {
 		if t.expire() {

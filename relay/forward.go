@@ -107,6 +107,13 @@ func (in *inbound) send(r *route, body []byte, off int64, last bool, flag byte) 
 	if t != nil {
 		r.dest.armTimer(t)
 	}
+	tl := &in.p.tally
+	tl.chunksOut++
+	tl.bytesOut += uint64(len(body))
+	if s := r.dst; s != nil {
+		s.st.chunksOut.Add(1)
+		s.st.bytesOut.Add(uint64(len(body)))
+	}
 	return nil
 }
 
@@ -134,5 +141,6 @@ func (in *inbound) newTxn(r *route, byteRange string) *txn {
 		byteRange: byteRange,
 		backTo:    r.backTo,
 		backFrom:  r.backFrom,
+		sess:      r.session(),
 	}
 }

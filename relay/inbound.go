@@ -3,6 +3,7 @@ package relay
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
@@ -24,6 +25,9 @@ type inbound struct {
 	aborted bool
 	// held gathers a non-SEND body, which is forwarded whole.
 	held []byte
+	// t0 is the clock of the burst the chunk began in (forwarded chunks
+	// only), where its forwarding latency starts.
+	t0 time.Time
 }
 
 // handleFrame is called by the read loop for every frame.
@@ -57,6 +61,8 @@ func (p *peer) handleFrame(f transport.Frame) {
 	if !m.IsRequest() {
 		if f.Last {
 			p.srv.trace("in", p, m)
+			p.tally.respIn[classIndex(m.StatusCode)]++
+			p.tally.dirty = true
 			p.handleResponse(m)
 		}
 		return
@@ -80,6 +86,8 @@ func (p *peer) begin(m *msrp.Message) *inbound {
 	if br, ok, err := m.ByteRange(); ok && err == nil {
 		in.br, in.hasBR = br, true
 	}
+	p.tally.requests[methodIndex(m.Method)]++
+	p.tally.dirty = true
 	if p.srv.shutting.Load() && m.Method != msrp.MethodREPORT {
 		// Shutdown waits for chunks in flight; new ones are refused
 		// explicitly. REPORTs still pass: they end transactions.
@@ -87,6 +95,9 @@ func (p *peer) begin(m *msrp.Message) *inbound {
 		return in
 	}
 	in.dec = p.decide(m)
+	if in.dec.route != nil {
+		in.t0 = p.clock()
+	}
 	return in
 }
 
@@ -186,10 +197,42 @@ func (in *inbound) finish() {
 		p.respond(m, in.dec.code, in.dec.comment)
 	default:
 		p.succeeded()
+		in.count()
 		if m.Method == msrp.MethodSEND {
 			// RFC 4976 section 6.4.1: 200 to the previous hop at once;
 			// delivery problems come later as failure REPORTs.
 			p.respond(m, 200, "")
 		}
+	}
+}
+
+// count counts a chunk forwarded whole: for the relay (its tally) and
+// for the sessions it went through. Its pieces counted as they left.
+func (in *inbound) count() {
+	p, r := in.p, in.dec.route
+	t := &p.tally
+	t.chunksIn++
+	t.bytesIn += uint64(in.seen)
+	if !p.now.IsZero() && in.t0.Equal(p.now) {
+		t.forwarded++ // measured when the burst's writes are out
+	} else {
+		// Begun in an earlier burst: a large chunk, or one that waited.
+		p.srv.stats.latency.observe(time.Since(in.t0), 1)
+	}
+	message := in.msg.Method == msrp.MethodSEND && in.msg.Flag == msrp.FlagComplete
+	now := p.clock()
+	if s := r.src; s != nil {
+		s.st.chunksIn.Add(1)
+		s.st.bytesIn.Add(uint64(in.seen))
+		if message {
+			s.st.messagesIn.Add(1)
+		}
+		s.active(now)
+	}
+	if s := r.dst; s != nil {
+		if message {
+			s.st.messagesOut.Add(1)
+		}
+		s.active(now)
 	}
 }

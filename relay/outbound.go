@@ -202,7 +202,9 @@ func (s *Server) dial(key string, u msrp.URI, port int) (*peer, error) {
 	}
 	switch {
 	case c != nil:
+		s.stats.dials.Add(1)
 	case err != nil:
+		s.stats.dialErr.Add(1)
 		return nil, err
 	case refused != nil:
 		return nil, refused
@@ -215,6 +217,7 @@ func (s *Server) dial(key string, u msrp.URI, port int) (*peer, error) {
 		c.Close(transport.ReasonShutdown, "relay shutting down")
 		return nil, ErrServerClosed
 	}
+	s.stats.outOpen.Add(1)
 	s.log.Infof("%s: outbound connection to next hop %s", p.addr, key)
 	go func() {
 		defer s.wg.Done()

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"crypto/tls"
+	"errors"
 	"crypto/x509"
 	"net"
 	"net/netip"
@@ -62,6 +63,12 @@ type peer struct {
 	// until it next waits for input (reader goroutine only).
 	holds []*peer
 	now   time.Time // see clock; reader goroutine only
+	// tally counts this burst's chunks for the relay's Stats (tally.go).
+	// Reader goroutine only.
+	tally tally
+	// closeDetail is why the connection closed, as its last Read said;
+	// set by serve just before cleanup, on the reader goroutine.
+	closeDetail string
 }
 
 func newPeer(s *Server, c *transport.Conn, outbound bool) *peer {
@@ -113,7 +120,7 @@ func (p *peer) serve() {
 		p.probation = time.AfterFunc(p.srv.cfg.Probation, p.probationOver)
 	}
 	defer p.cleanup()
-	defer p.releaseHolds()
+	defer p.beforeRead() // the last burst's holds and counts
 	p.conn.SetBeforeRead(p.beforeRead)
 	for {
 		f, err := p.conn.Read()
@@ -124,6 +131,10 @@ func (p *peer) serve() {
 				p.cur = nil
 				in.abort(408, "sender lost mid-chunk", err, true)
 				p.busy.Store(false)
+			}
+			var ce *transport.CloseError
+			if errors.As(err, &ce) {
+				p.closeDetail = ce.Detail
 			}
 			return
 		}
@@ -190,10 +201,12 @@ func (p *peer) clock() time.Time {
 }
 
 // beforeRead runs just before the reader waits for network input: the
-// burst it handled is over.
+// burst it handled is over. Its writes go out first, so that the counts
+// flushed after them see the forwarding latency whole.
 func (p *peer) beforeRead() {
-	p.now = time.Time{}
 	p.releaseHolds()
+	p.tally.flush(&p.srv.stats, p.now)
+	p.now = time.Time{}
 }
 
 // releaseHolds writes what was queued on the held connections.
@@ -218,9 +231,16 @@ func (p *peer) respond(m *msrp.Message, code int, comment string) {
 		comment = msrp.StatusText(code)
 	}
 	p.hold(p) // respond runs on p's reader goroutine
+	p.countResponse(code)
 	if err := p.send(m.Response(code, comment)); err != nil {
 		p.srv.log.Debugf("%s: response %d to %s: %v", p.addr, code, m.TransactionID, err)
 	}
+}
+
+// countResponse counts a response the relay sends; reader goroutine only.
+func (p *peer) countResponse(code int) {
+	p.tally.respOut[classIndex(code)]++
+	p.tally.dirty = true
 }
 
 func needsResponse(m *msrp.Message, code int) bool {
@@ -278,6 +298,14 @@ func (p *peer) cleanup() {
 	}
 	for _, t := range pending {
 		t.fail(408, lost)
+	}
+	// The sessions end after those failures, which their records count.
+	why, detail := endOf(p.conn.Reason()), p.closeDetail
+	if why == EndClosed {
+		detail = p.conn.Reason().String()
+	}
+	for _, s := range sessions {
+		p.srv.endSession(s, why, detail)
 	}
 	p.srv.forget(p)
 	p.srv.log.Debugf("%s: closed (%s), %d sessions invalidated, %d transactions failed",

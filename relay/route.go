@@ -16,6 +16,19 @@ type route struct {
 	// For failure REPORTs and error responses back to the sender.
 	backTo   string // the request's From-Path as it arrived
 	backFrom string // our URI that headed its To-Path
+	// src is the session of the sending client when it is ours, dst the
+	// session of the receiving client when it is ours: what their
+	// counters count (SessionInfo). At least one is set.
+	src, dst *session
+}
+
+// session is the session the request was routed by, the one whose
+// URI headed its To-Path.
+func (r *route) session() *session {
+	if r.src != nil {
+		return r.src
+	}
+	return r.dst
 }
 
 // decision is what begin decided for a request: forward it, handle it
@@ -77,6 +90,7 @@ func (p *peer) decide(m *msrp.Message) decision {
 		if !samePrefix(from, sess.back) {
 			return refuse(403, "From-Path does not match the session")
 		}
+		r.src = sess
 		next := rest[0]
 		if next.SessionID != "" && s.id.isOurs(next, false) {
 			// Both ends are clients of this relay: deliver directly,
@@ -89,7 +103,7 @@ func (p *peer) decide(m *msrp.Message) decision {
 				return refuse(403, "To-Path does not lead to the session's client")
 			}
 			newFrom = append([]string{restFields[0]}, newFrom...)
-			r.dest = sess2.owner
+			r.dest, r.dst = sess2.owner, sess2
 			restFields = restFields[1:]
 		} else if s.id.isOurs(next, false) {
 			return refuse(403, "relay URI without session cannot route")
@@ -106,7 +120,7 @@ func (p *peer) decide(m *msrp.Message) decision {
 		if !samePrefix(rest, sess.back) {
 			return refuse(403, "To-Path does not lead to the session's client")
 		}
-		r.dest = sess.owner
+		r.dest, r.dst = sess.owner, sess
 		if len(from) == 1 && pp.learned != sess {
 			// Straight from an endpoint: answers from the session's
 			// client may come back this way (reuse.go, rule 4).

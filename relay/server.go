@@ -38,6 +38,9 @@ type Server struct {
 	shutting atomic.Bool
 	wg       sync.WaitGroup // one per connection being served
 
+	sweepOnce    sync.Once
+	sessionSweep *time.Timer // guarded by mu; see startSessionSweep
+
 	mu        sync.Mutex
 	peers     map[*peer]struct{}
 	listeners map[net.Listener]struct{}
@@ -73,7 +76,6 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.LoggerFactory.NewLogger("relay"),
 		id:        newIdentity(&cfg),
 		domains:   newDomainIndex(&cfg),
-		sessions:  newSessionTable(),
 		auth:      auth,
 		authLim:   newAuthLimiter(cfg.MaxAuthFailuresPerSource, cfg.AuthFailureWindow),
 		peers:     map[*peer]struct{}{},
@@ -86,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 		relays:    map[*peer]struct{}{},
 		aliases:   map[string]*peer{},
 	}
+	s.sessions = newSessionTable(s.expire)
 	s.log.Tracef("%v", traceProbe{&s.traceOn})
 	return s, nil
 }
@@ -217,6 +220,10 @@ func (s *Server) handle(c *transport.Conn) {
 		return
 	}
 	defer s.wg.Done()
+	if k := kindIndex(c.Kind()); k >= 0 {
+		s.stats.accepted[k].Add(1)
+		s.stats.open[k].Add(1)
+	}
 	p.serve()
 }
 
@@ -246,6 +253,11 @@ func (s *Server) forget(p *peer) {
 	} else if ac := admittedOf(p.conn.NetConn()); ac != nil {
 		ac.release() // the socket may linger a moment; the relay is done with it
 	}
+	if p.outbound {
+		s.stats.outOpen.Add(-1)
+	} else if k := kindIndex(p.conn.Kind()); k >= 0 {
+		s.stats.open[k].Add(-1)
+	}
 }
 
 // Shutdown stops the relay without losing a chunk it accepted: it stops
@@ -258,6 +270,7 @@ func (s *Server) forget(p *peer) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutting.Store(true)
+	s.stopSessionSweepLocked()
 	for l := range s.listeners {
 		l.Close()
 	}
@@ -333,6 +346,7 @@ func (s *Server) snapshot() []*peer {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.shutting.Store(true)
+	s.stopSessionSweepLocked()
 	for l := range s.listeners {
 		l.Close()
 	}

@@ -26,6 +26,9 @@ type txn struct {
 	byteRange string
 	// backTo and backFrom address REPORTs and responses to the sender.
 	backTo, backFrom string
+	// sess is the session the request was routed by, whose failures
+	// count in its SessionInfo.
+	sess *session
 }
 
 func (p *peer) track(t *txn) bool {
@@ -99,6 +102,9 @@ func (t *txn) fail(code int, comment string) {
 		}
 	}
 	t.src.srv.stats.failures.Add(1)
+	if t.sess != nil {
+		t.sess.st.failures.Add(1)
+	}
 	if err := t.src.send(m); err != nil {
 		t.src.srv.log.Debugf("%s: failure %d for %s not sent: %v", t.src.addr, code, t.srcTID, err)
 	}

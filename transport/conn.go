@@ -114,6 +114,9 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 // Stats returns this connection's keepalive counters.
 func (c *Conn) Stats() keepalive.Stats { return c.counters.Snapshot() }
 
+// Keepalive returns the connection's probing state.
+func (c *Conn) Keepalive() keepalive.State { return c.keeper.State() }
+
 // Done is closed when the connection is closed.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
@@ -198,7 +201,7 @@ func closeWrite(nc net.Conn) {
 //   - 1002 (protocol error) for broken framing (1009 for a message over
 //     the read limit, see wsError);
 //   - 1008 (policy violation) when we refuse the peer: policy, floods,
-//     a chunk not finished in time;
+//     a chunk not finished in time, an operator closing it;
 //   - 1011 (unexpected condition) for a keepalive timeout: the peer
 //     stopped answering, which is no normal closure; if it is really gone
 //     it sees nothing, and its stack reports 1006;
@@ -210,7 +213,7 @@ func closeCode(r CloseReason) int {
 		return websocket.CloseNormalClosure
 	case ReasonShutdown:
 		return websocket.CloseGoingAway
-	case ReasonPolicy, ReasonFlood, ReasonReadTimeout:
+	case ReasonPolicy, ReasonFlood, ReasonReadTimeout, ReasonAdmin:
 		return websocket.ClosePolicyViolation
 	case ReasonProtocolError:
 		return websocket.CloseProtocolError
@@ -223,7 +226,7 @@ func closeCode(r CloseReason) int {
 func (c *Conn) logClose(r CloseReason, detail string) {
 	const format = "closed %s connection with %s: %s (%s)"
 	switch r {
-	case ReasonPeerClosed, ReasonShutdown, ReasonLocal, ReasonPolicy:
+	case ReasonPeerClosed, ReasonShutdown, ReasonLocal, ReasonPolicy, ReasonAdmin:
 		c.cfg.log.Infof(format, c.kind, c.nc.RemoteAddr(), r, detail)
 	default:
 		c.cfg.log.Warnf(format, c.kind, c.nc.RemoteAddr(), r, detail)

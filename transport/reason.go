@@ -51,13 +51,14 @@ const (
 	ReasonLocal                               // the layer above is done with the connection
 	ReasonWriteError                          // writing failed other than by timeout
 	ReasonReadTimeout                         // a chunk begun was not finished in time (Config.HeaderTimeout, BodyTimeout)
+	ReasonAdmin                               // an operator closed the connection (msrpd's DELETE /sessions/{id})
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
 	"open", "peer-closed", "read-error", "protocol-error", "keepalive-timeout",
 	"slow-consumer", "shutdown", "flood", "policy", "local-close", "write-error",
-	"read-timeout",
+	"read-timeout", "admin-close",
 }
 
 func (r CloseReason) String() string {
