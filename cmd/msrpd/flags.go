@@ -61,6 +61,10 @@ func flags() []cli.Flag {
 		&cli.DurationFlag{Name: "body-timeout", Category: "Limits", Value: time.Minute, Usage: "how long a chunk's body may stop before the connection is closed; 0 for no limit"},
 		&cli.BoolFlag{Name: "block-unknown-methods", Category: "Limits", Usage: "answer methods other than SEND, REPORT and AUTH with 501 instead of forwarding them"},
 		&cli.StringFlag{Name: "log-level", Category: "Operation", Value: "info", Usage: "`LEVEL`: error, warn, info, debug or trace (trace logs every chunk's start line and headers)"},
+		&cli.StringFlag{Name: "metrics-addr", Category: "Operation", Usage: "serve Prometheus metrics on http://`ADDR`/metrics and health checks on /healthz and /readyz (503 while draining), e.g. 127.0.0.1:9855"},
+		&cli.StringFlag{Name: "admin-addr", Category: "Operation", Usage: "serve the session list on http://`ADDR`/sessions (GET lists, DELETE /sessions/ID closes); unauthenticated: keep it on loopback. May equal --metrics-addr"},
+		&cli.StringFlag{Name: "accounting-log", Category: "Operation", Usage: "append one JSON line per ended session to `FILE` (reopened on SIGHUP); without it each record is logged at info level"},
+		&cli.DurationFlag{Name: "drain-delay", Category: "Operation", Usage: "on SIGINT/SIGTERM, answer /readyz 503 for this long before closing the listeners, so load balancers stop sending new clients first"},
 		&cli.StringFlag{Name: "debug-addr", Category: "Operation", Usage: "serve /debug/pprof/ and /debug/vars (relay counters, goroutines) on `ADDR`, e.g. 127.0.0.1:6060; keep it on loopback"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Category: "Operation", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, how long chunks in flight may finish"},
 	}

@@ -14,7 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/msrpd/msrpd/accounting"
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/metrics"
 	"github.com/msrpd/msrpd/relay"
 	"github.com/msrpd/msrpd/srv"
 	"github.com/msrpd/msrpd/transport"
@@ -51,11 +53,18 @@ func run(c *cli.Context) error {
 		}
 	}
 
-	cfg, demoPass, users, err := buildConfig(c, ls, lf)
+	cfg, demoPass, users, certs, err := buildConfig(c, ls, lf)
 	if err != nil {
 		closeAll()
 		return err
 	}
+	acct, err := accounting.Open(c.String("accounting-log"), lf.NewLogger("accounting"))
+	if err != nil {
+		closeAll()
+		return fmt.Errorf("--accounting-log: %w", err)
+	}
+	defer acct.Close()
+	cfg.Events.OnSessionEnd = acct.SessionEnded
 	if users.db != nil {
 		defer users.db.Close()
 		go func() { // the relay starts either way: AUTHs get 500 until it answers
@@ -80,6 +89,14 @@ func run(c *cli.Context) error {
 		}
 		defer dl.Close()
 	}
+	health := new(metrics.Health)
+	ops, err := startOps(c.String("metrics-addr"), c.String("admin-addr"), srv, health, log)
+	if err != nil {
+		closeAll()
+		return fmt.Errorf("--metrics-addr, --admin-addr: %w", err)
+	}
+	// Closed last: /readyz says "draining" until the relay has stopped.
+	defer ops.close()
 
 	// Signals are ours before the first "listening" line: a SIGHUP sent
 	// as soon as msrpd says it listens must reload, not kill it.
@@ -119,6 +136,7 @@ func run(c *cli.Context) error {
 	if demoPass != "" {
 		fmt.Printf("msrpd: no users given; created user %q with password %q (realm %q)\n", "demo", demoPass, cfg.Realm)
 	}
+	health.SetReady()
 
 	for {
 		select {
@@ -127,14 +145,16 @@ func run(c *cli.Context) error {
 			return err
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				if users.path == "" {
-					log.Info("SIGHUP: no --users-file to reload")
-				} else if err := users.reload(); err != nil {
-					log.Errorf("SIGHUP: %v (keeping the previous users)", err)
-				} else {
-					log.Infof("SIGHUP: reloaded %s", users.path)
-				}
+				reload(log, users, acct, certs)
 				continue
+			}
+			health.SetDraining()
+			if d := c.Duration("drain-delay"); d > 0 {
+				log.Infof("%v: draining: /readyz answers 503; closing the listeners in %v", sig, d)
+				select {
+				case <-time.After(d):
+				case sig = <-sigs: // a second signal: go on now
+				}
 			}
 			log.Infof("%v: shutting down (up to %v)", sig, c.Duration("shutdown-timeout"))
 			ctx, cancel := context.WithTimeout(context.Background(), c.Duration("shutdown-timeout"))
@@ -145,6 +165,33 @@ func run(c *cli.Context) error {
 			}
 			log.Info("stopped")
 			return nil
+		}
+	}
+}
+
+// reload re-reads what SIGHUP re-reads: the users file, the accounting
+// log (reopened for rotation) and the certificate. Each says in the log
+// what it did; a failure keeps the previous state.
+func reload(log logging.LeveledLogger, users *userStore, acct *accounting.Log, certs *certStore) {
+	if users.path == "" {
+		log.Info("SIGHUP: no --users-file to reload")
+	} else if err := users.reload(); err != nil {
+		log.Errorf("SIGHUP: %v (keeping the previous users)", err)
+	} else {
+		log.Infof("SIGHUP: reloaded %s", users.path)
+	}
+	if acct.Path() != "" {
+		if err := acct.Reopen(); err != nil {
+			log.Errorf("SIGHUP: %v (writing to the file open before)", err)
+		} else {
+			log.Infof("SIGHUP: reopened accounting log %s", acct.Path())
+		}
+	}
+	if certs != nil {
+		if desc, err := certs.reload(); err != nil {
+			log.Errorf("SIGHUP: %v (new TLS handshakes keep the previous certificate)", err)
+		} else {
+			log.Infof("SIGHUP: reloaded certificate %s (%s) for new TLS handshakes", certs.certFile, desc)
 		}
 	}
 }
@@ -172,10 +219,10 @@ func openListeners(c *cli.Context) ([]listener, error) {
 	return ls, nil
 }
 
-func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg relay.Config, demoPass string, users *userStore, err error) {
+func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg relay.Config, demoPass string, users *userStore, certs *certStore, err error) {
 	mode, err := keepalive.ParseMode(c.String("keepalive"))
 	if err != nil {
-		return cfg, "", nil, err
+		return cfg, "", nil, nil, err
 	}
 	interval := c.Duration("ping-interval")
 	if interval == 0 {
@@ -183,19 +230,19 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 	}
 	maxChunk, err := parseSize(c.String("max-chunk"))
 	if err != nil {
-		return cfg, "", nil, fmt.Errorf("--max-chunk: %w", err)
+		return cfg, "", nil, nil, fmt.Errorf("--max-chunk: %w", err)
 	}
 	fwdChunk, err := parseSize(c.String("forward-chunk"))
 	if err != nil {
-		return cfg, "", nil, fmt.Errorf("--forward-chunk: %w", err)
+		return cfg, "", nil, nil, fmt.Errorf("--forward-chunk: %w", err)
 	}
-	tlsCfg, outTLS, err := tlsConfigs(c, ls)
+	tlsCfg, outTLS, certs, err := tlsConfigs(c, ls)
 	if err != nil {
-		return cfg, "", nil, err
+		return cfg, "", nil, nil, err
 	}
 	handshake := c.Duration("handshake-timeout")
 	if handshake <= 0 {
-		return cfg, "", nil, fmt.Errorf("--handshake-timeout must be positive, not %v", handshake)
+		return cfg, "", nil, nil, fmt.Errorf("--handshake-timeout must be positive, not %v", handshake)
 	}
 
 	cfg = relay.Config{
@@ -246,7 +293,7 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 	for _, d := range c.StringSlice("domain") {
 		name, host, _ := strings.Cut(strings.TrimSpace(d), "=")
 		if name == "" {
-			return cfg, "", nil, fmt.Errorf("--domain %q: want NAME or NAME=HOST", d)
+			return cfg, "", nil, nil, fmt.Errorf("--domain %q: want NAME or NAME=HOST", d)
 		}
 		cfg.Domains = append(cfg.Domains, relay.Domain{Name: name, Host: host})
 		realms = append(realms, name)
@@ -258,7 +305,7 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 	}
 	users, err = newUserStore(names, realms, c.String("users-file"))
 	if err != nil {
-		return cfg, "", nil, err
+		return cfg, "", nil, nil, err
 	}
 	if dsn := c.String("users-db"); dsn != "" {
 		cacheTTL := c.Duration("users-db-cache")
@@ -267,13 +314,13 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 		}
 		users.db, err = userdb.Open(userdb.Config{DSN: dsn, Query: c.String("users-db-query"), CacheTTL: cacheTTL, LoggerFactory: lf})
 		if err != nil {
-			return cfg, "", nil, fmt.Errorf("--users-db: %w", err)
+			return cfg, "", nil, nil, fmt.Errorf("--users-db: %w", err)
 		}
 	} else if c.String("users-db-query") != "" {
-		return cfg, "", nil, errors.New("--users-db-query needs --users-db")
+		return cfg, "", nil, nil, errors.New("--users-db-query needs --users-db")
 	}
 	cfg.Credentials = users
-	return cfg, demoPass, users, nil
+	return cfg, demoPass, users, certs, nil
 }
 
 // identity picks the host and port of the relay's URIs: --advertise, else
@@ -306,7 +353,7 @@ func identity(c *cli.Context, ls []listener) (host string, port int, secure bool
 	return host, port, secure
 }
 
-func tlsConfigs(c *cli.Context, ls []listener) (server, outbound *tls.Config, err error) {
+func tlsConfigs(c *cli.Context, ls []listener) (server, outbound *tls.Config, certs *certStore, err error) {
 	needTLS := false
 	for _, l := range ls {
 		needTLS = needTLS || l.kind == "tls" || l.kind == "wss"
@@ -315,11 +362,11 @@ func tlsConfigs(c *cli.Context, ls []listener) (server, outbound *tls.Config, er
 	if ca := c.String("client-ca"); ca != "" {
 		pem, err := os.ReadFile(ca)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--client-ca: %w", err)
+			return nil, nil, nil, fmt.Errorf("--client-ca: %w", err)
 		}
 		pool = x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("--client-ca %s: no certificates", ca)
+			return nil, nil, nil, fmt.Errorf("--client-ca %s: no certificates", ca)
 		}
 	}
 	// Next hops' certificates are verified against --client-ca, else the
@@ -328,23 +375,24 @@ func tlsConfigs(c *cli.Context, ls []listener) (server, outbound *tls.Config, er
 	certFile, keyFile := c.String("cert"), c.String("key")
 	if certFile == "" || keyFile == "" {
 		if needTLS {
-			return nil, nil, errors.New("--tls and --wss need --cert and --key")
+			return nil, nil, nil, errors.New("--tls and --wss need --cert and --key")
 		}
-		return nil, outbound, nil
+		return nil, outbound, nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	// SIGHUP reloads the certificate (certStore): handshakes ask for it.
+	certs, err = loadCertStore(certFile, keyFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load certificate: %w", err)
+		return nil, nil, nil, err
 	}
-	server = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	outbound.Certificates = []tls.Certificate{cert}
+	server = &tls.Config{GetCertificate: certs.getCertificate, MinVersion: tls.VersionTLS12}
+	outbound.GetClientCertificate = certs.getClientCertificate
 	if pool != nil {
 		// Clients send no certificate and authenticate with Digest;
 		// relays present one, which must then verify (RFC 4976 6.3).
 		server.ClientCAs = pool
 		server.ClientAuth = tls.VerifyClientCertIfGiven
 	}
-	return server, outbound, nil
+	return server, outbound, certs, nil
 }
 
 func announce(log logging.LeveledLogger, l listener, cfg relay.Config) {
