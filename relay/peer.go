@@ -2,8 +2,8 @@ package relay
 
 import (
 	"crypto/tls"
-	"errors"
 	"crypto/x509"
+	"errors"
 	"net"
 	"net/netip"
 	"sync"

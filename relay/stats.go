@@ -148,11 +148,11 @@ type counters struct {
 	ended          [numEndReasons]atomic.Uint64
 	timeouts       atomic.Uint64
 
-	requests                  [numMethods]atomic.Uint64
-	respIn, respOut           [numClasses]atomic.Uint64
-	chunksIn, chunksOut       atomic.Uint64
-	bytesIn, bytesOut         atomic.Uint64
-	latency                   histogram
+	requests            [numMethods]atomic.Uint64
+	respIn, respOut     [numClasses]atomic.Uint64
+	chunksIn, chunksOut atomic.Uint64
+	bytesIn, bytesOut   atomic.Uint64
+	latency             histogram
 }
 
 // kindIndex maps a connection kind to its counter, or -1.

@@ -83,7 +83,7 @@ type Histogram struct {
 // bucket holds what exceeds every bound.
 type histogram struct {
 	buckets [len(latencyBounds) + 1]atomic.Uint64
-	sum     atomic.Int64      // nanoseconds
+	sum     atomic.Int64 // nanoseconds
 }
 
 // observe records n observations of d.
