@@ -141,6 +141,5 @@ func (in *inbound) newTxn(r *route, byteRange string) *txn {
 		byteRange: byteRange,
 		backTo:    r.backTo,
 		backFrom:  r.backFrom,
-		sess:      r.session(),
 	}
 }

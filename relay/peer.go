@@ -286,9 +286,6 @@ func (p *peer) cleanup() {
 	}
 	p.mu.Unlock()
 
-	for _, s := range sessions {
-		p.srv.sessions.remove(s)
-	}
 	// A next hop we dialled that never sent a byte fails like one that
 	// could not be dialled: otherwise the two answers would tell a user
 	// an open port from a closed one.
@@ -299,12 +296,15 @@ func (p *peer) cleanup() {
 	for _, t := range pending {
 		t.fail(408, lost)
 	}
-	// The sessions end after those failures, which their records count.
+	// The sessions end after those failures, which their records count
+	// (fail finds a session in the table). Meanwhile requests into them
+	// fail at the closed connection, with the 481 they get after.
 	why, detail := endOf(p.conn.Reason()), p.closeDetail
 	if why == EndClosed {
 		detail = p.conn.Reason().String()
 	}
 	for _, s := range sessions {
+		p.srv.sessions.remove(s)
 		p.srv.endSession(s, why, detail)
 	}
 	p.srv.forget(p)

@@ -22,15 +22,6 @@ type route struct {
 	src, dst *session
 }
 
-// session is the session the request was routed by, the one whose
-// URI headed its To-Path.
-func (r *route) session() *session {
-	if r.src != nil {
-		return r.src
-	}
-	return r.dst
-}
-
 // decision is what begin decided for a request: forward it, handle it
 // here, or refuse it with a status code.
 type decision struct {

@@ -58,6 +58,12 @@ func (t *tally) flush(c *counters, start time.Time) {
 	*t = tally{}
 }
 
+// epoch is where sinceEpoch counts from.
+var epoch = time.Now()
+
+// sinceEpoch returns t as monotonic nanoseconds since epoch.
+func sinceEpoch(t time.Time) int64 { return int64(t.Sub(epoch)) }
+
 // latencyBounds are the upper bounds of the forwarding-latency histogram's
 // buckets: 100 µs to 10 s. A relay on a quiet machine forwards in tens of
 // microseconds; the upper buckets catch backpressure and next-hop dials.

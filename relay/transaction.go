@@ -25,10 +25,9 @@ type txn struct {
 	// byteRange of the forwarded piece, for failure REPORTs.
 	byteRange string
 	// backTo and backFrom address REPORTs and responses to the sender.
+	// backFrom is also the URI of the session the request was routed
+	// by, whose failures count in its SessionInfo (see fail).
 	backTo, backFrom string
-	// sess is the session the request was routed by, whose failures
-	// count in its SessionInfo.
-	sess *session
 }
 
 func (p *peer) track(t *txn) bool {
@@ -101,9 +100,14 @@ func (t *txn) fail(code int, comment string) {
 			Flag: msrp.FlagComplete,
 		}
 	}
-	t.src.srv.stats.failures.Add(1)
-	if t.sess != nil {
-		t.sess.st.failures.Add(1)
+	s := t.src.srv
+	s.stats.failures.Add(1)
+	// Failures are rare: the session is looked up now rather than
+	// carried by every transaction.
+	if u, err := msrp.ParseURI(t.backFrom); err == nil && u.SessionID != "" {
+		if sess := s.sessions.lookup(u.SessionID); sess != nil {
+			sess.st.failures.Add(1)
+		}
 	}
 	if err := t.src.send(m); err != nil {
 		t.src.srv.log.Debugf("%s: failure %d for %s not sent: %v", t.src.addr, code, t.srcTID, err)
