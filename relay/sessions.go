@@ -25,7 +25,8 @@ type EndReason int
 
 // Reasons a session ends.
 const (
-	EndExpired  EndReason = iota // its Expires passed without a refreshing AUTH
+	EndNone     EndReason = iota // the session is alive
+	EndExpired                   // its Expires passed without a refreshing AUTH
 	EndClosed                    // its connection closed (Detail: the transport's close reason)
 	EndShutdown                  // the relay shut down
 	EndAdmin                     // an operator closed it (Detail: the reason given)
@@ -34,6 +35,8 @@ const (
 
 func (r EndReason) String() string {
 	switch r {
+	case EndNone:
+		return "none"
 	case EndExpired:
 		return "expired"
 	case EndClosed:
