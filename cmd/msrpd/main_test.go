@@ -45,6 +45,7 @@ type daemon struct {
 	t     *testing.T
 	cmd   *exec.Cmd
 	addrs map[string]string // listener kind -> address, from the startup log
+	ops   map[string]string // "metrics", "sessions" -> the operator listener's address
 	log   *lockedLines
 	done  chan error
 }
@@ -54,7 +55,10 @@ type lockedLines struct {
 	all strings.Builder
 }
 
-var listenLine = regexp.MustCompile(`listening (\w+) on ([0-9.:\[\]]+);`)
+var (
+	listenLine = regexp.MustCompile(`listening (\w+) on ([0-9.:\[\]]+);`)
+	opsLine    = regexp.MustCompile(`(metrics|sessions) on http://([0-9.:\[\]]+)/`)
+)
 
 // startDaemon runs msrpd with args and waits until every listener is up.
 func startDaemon(t *testing.T, listeners int, args ...string) *daemon {
@@ -68,7 +72,7 @@ func startDaemon(t *testing.T, listeners int, args ...string) *daemon {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{t: t, cmd: cmd, addrs: map[string]string{}, log: &lockedLines{ch: make(chan string, 1000)}, done: make(chan error, 1)}
+	d := &daemon{t: t, cmd: cmd, addrs: map[string]string{}, ops: map[string]string{}, log: &lockedLines{ch: make(chan string, 1000)}, done: make(chan error, 1)}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -88,6 +92,12 @@ func startDaemon(t *testing.T, listeners int, args ...string) *daemon {
 		case line := <-d.log.ch:
 			if m := listenLine.FindStringSubmatch(line); m != nil {
 				d.addrs[m[1]] = m[2]
+			}
+			if m := opsLine.FindStringSubmatch(line); m != nil {
+				d.ops[m[1]] = m[2]
+				if strings.Contains(line, "sessions on /sessions") {
+					d.ops["sessions"] = m[2]
+				}
 			}
 		case <-deadline:
 			t.Fatalf("msrpd did not start: have %v", d.addrs)

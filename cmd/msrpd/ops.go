@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pion/logging"
@@ -36,7 +37,7 @@ func startOps(metricsAddr, adminAddr string, srv *relay.Server, health *metrics.
 		ls = append(ls, listener{metricsAddr, mux, "metrics on http://%s/metrics, health checks on /healthz and /readyz", false})
 	}
 	if adminAddr != "" {
-		if adminAddr == metricsAddr {
+		if adminAddr == metricsAddr && !strings.HasSuffix(adminAddr, ":0") { // two :0 are two ports
 			ls[0].mux.Handle("/sessions", admin.Handler(srv))
 			ls[0].mux.Handle("/sessions/", admin.Handler(srv))
 			ls[0].what += ", sessions on /sessions"
