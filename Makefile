@@ -14,7 +14,7 @@ FUZZ_TARGETS := \
 	./sdp:FuzzParse \
 	./transport:FuzzWSReader
 
-.PHONY: all build run test vet unit js fuzz-short fuzz bench soak clean
+.PHONY: all build run test vet unit js unit-file fuzz-short fuzz bench soak clean
 
 all: build
 
@@ -25,7 +25,7 @@ build:
 run: build
 	$(BIN)/msrpd
 
-test: vet unit js fuzz-short
+test: vet unit js unit-file fuzz-short
 
 vet:
 	$(GO) vet ./...
@@ -40,6 +40,11 @@ unit:
 # run in Chromium in web/browser_test.go.
 js:
 	node --test web/
+
+# contrib/msrpd.service through `systemd-analyze verify` (skipped loudly
+# without systemd-analyze unless MSRPD_SYSTEMD=1).
+unit-file:
+	scripts/check-unit.sh
 
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \

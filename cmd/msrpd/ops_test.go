@@ -357,3 +357,29 @@ func TestDaemonReloadsCertificateOnSIGHUP(t *testing.T) {
 		t.Errorf("after a failed reload the certificate changed: %s, want %s", serial3, serial2)
 	}
 }
+
+// TestExampleEnvironmentFile: contrib/msrpd.env names every flag's
+// variable, and nothing else, so the example follows the flags.
+func TestExampleEnvironmentFile(t *testing.T) {
+	raw, err := os.ReadFile("../../contrib/msrpd.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFile := map[string]bool{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, _, ok := strings.Cut(strings.TrimPrefix(line, "#"), "=")
+		if ok && strings.HasPrefix(name, "MSRPD_") {
+			inFile[name] = true
+		}
+	}
+	for _, f := range flags() {
+		v := env(f.Names()[0])[0]
+		if !inFile[v] {
+			t.Errorf("contrib/msrpd.env lacks %s", v)
+		}
+		delete(inFile, v)
+	}
+	for v := range inFile {
+		t.Errorf("contrib/msrpd.env has %s, which is no flag's", v)
+	}
+}
