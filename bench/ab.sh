@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# A/B comparison of two msrpd binaries on the large-transfer cells: both
-# relays run side by side on loopback, the same msrpcat drives them, and
-# the runs alternate (A B, then B A, ...) so that a machine shared with
-# other work treats both alike. For each run it prints the delivered
-# throughput and the relay's own CPU time (from /proc), and at the end the
-# medians: MB/s, and MB relayed per second of relay CPU (the figure a busy
-# machine disturbs least).
+# A/B comparison of two msrpd binaries: both relays run side by side on
+# loopback, the same msrpcat drives them, and the runs alternate (A B,
+# then B A, ...) so that a machine shared with other work treats both
+# alike. For each run it prints the delivered throughput and the relay's
+# own CPU time (from /proc), and at the end the medians: for the large
+# cells MB/s and MB relayed per second of relay CPU, for the small cells
+# messages/s and relay CPU microseconds per delivered message (the
+# figures a busy machine disturbs least).
 #
 #   bench/ab.sh OLD_MSRPD NEW_MSRPD
 #
@@ -14,8 +15,10 @@
 #   RUNS      runs per cell and relay (default 5)
 #   DURATION  length of each run (default 3s)
 #   CELLS     cells to run, of: large64k-ws large64k-tcp large8k-ws
-#             large8k-tcp (default: large64k-ws large64k-tcp)
-#   PAIRS     sender/receiver pairs (default 4)
+#             large8k-tcp small-ws small-tcp (default: large64k-ws
+#             large64k-tcp); small cells are 200-byte messages, 10 pairs,
+#             window 32, as in BENCHMARKS.md table 1
+#   PAIRS     sender/receiver pairs of the large cells (default 4)
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -81,15 +84,17 @@ run() {
 	*) url=${name}_TCP ;;
 	esac
 	url=${!url}
+	local size=1048576 pairs=$PAIRS
 	case $cell in
 	large64k-*) chunk=65536 ;;
 	large8k-*) chunk=8192 ;;
+	small-*) chunk=2048 size=200 pairs=10 ;;
 	esac
 	pid=${name}_PID
 	pid=${!pid}
 	t0=$(ticks "$pid")
 	out=$("$MSRPCAT" bench --relay "$url" --user alice:alicepw --user2 bob:bobpw \
-		--pairs "$PAIRS" --messages 1000000000 --size 1048576 --chunk "$chunk" --window 32 \
+		--pairs "$pairs" --messages 1000000000 --size "$size" --chunk "$chunk" --window 32 \
 		--duration "$DURATION" --drain-timeout 3s --json 2>"$TMP/bench.err" | grep '^{' | tail -1) || true
 	t1=$(ticks "$pid")
 	if [ -z "$out" ]; then
@@ -102,8 +107,12 @@ r = json.loads(sys.argv[1])
 if r.get("lost") or r.get("corrupted"):
     print("ab: lost or corrupted messages:", r, file=sys.stderr)
 cpu = (int(sys.argv[5]) - int(sys.argv[4])) / int(sys.argv[6])
-mb = r["mb_per_sec"] * r["seconds"]
-print(sys.argv[2], sys.argv[3], "%.1f" % r["mb_per_sec"], "%.2f" % cpu, "%.1f" % (mb / cpu if cpu else 0))
+if sys.argv[3].startswith("small"):
+    # messages/s, and relay CPU microseconds per delivered message
+    print(sys.argv[2], sys.argv[3], "%.0f" % r["msgs_per_sec"], "%.2f" % cpu, "%.2f" % (cpu * 1e6 / r["messages"] if r["messages"] else 0))
+else:
+    mb = r["mb_per_sec"] * r["seconds"]
+    print(sys.argv[2], sys.argv[3], "%.1f" % r["mb_per_sec"], "%.2f" % cpu, "%.1f" % (mb / cpu if cpu else 0))
 ' "$out" "$name" "$cell" "$t0" "$t1" "$CLK_TCK"
 }
 
@@ -111,7 +120,7 @@ start A "$BIN_A"
 start B "$BIN_B"
 echo "A = $BIN_A ($A_WS $A_TCP)"
 echo "B = $BIN_B ($B_WS $B_TCP)"
-echo "relay cell MB/s relay-cpu-s MB/relay-cpu-s"
+echo "relay cell MB/s-or-msg/s relay-cpu-s MB-per-relay-cpu-s-or-relay-us-per-msg"
 for cell in $CELLS; do
 	for i in $(seq 1 "$RUNS"); do
 		if [ $((i % 2)) = 1 ]; then order="A B"; else order="B A"; fi
@@ -121,7 +130,7 @@ for cell in $CELLS; do
 	done
 done
 echo
-echo "medians over $RUNS runs ($DURATION each, $PAIRS pairs, 1 MiB messages):"
+echo "medians over $RUNS runs ($DURATION each):"
 python3 - "$TMP/results" <<'EOF'
 import statistics, sys
 rows = {}
@@ -135,5 +144,8 @@ for cell in sorted({c for c, _ in rows}):
             continue
         mbs = statistics.median(r[0] for r in rs)
         eff = statistics.median(r[1] for r in rs)
-        print(f"{cell:14} {name}: {mbs:8.1f} MB/s   {eff:8.1f} MB per relay-CPU-second")
+        if cell.startswith("small"):
+            print(f"{cell:14} {name}: {mbs:8.0f} msg/s  {eff:8.2f} relay CPU us per message")
+        else:
+            print(f"{cell:14} {name}: {mbs:8.1f} MB/s   {eff:8.1f} MB per relay-CPU-second")
 EOF
