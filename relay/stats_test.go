@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/testpki"
 	"github.com/msrpd/msrpd/msrp"
 )
 
@@ -270,5 +271,49 @@ func TestShutdownEndsSessions(t *testing.T) {
 		if e := ends.of(t, u); e.EndReason != EndShutdown {
 			t.Errorf("%s: %v, want shutdown", u, e.EndReason)
 		}
+	}
+}
+
+// TestStatsCountOutbound: a chat through two relays counts one outbound
+// connection on the relay that dialled, an inbound TLS connection on the
+// other, and the relayed chunks on each.
+func TestStatsCountOutbound(t *testing.T) {
+	checkGoroutines(t)
+	ca := testpki.NewCA(t)
+	r1, r2 := newTLSRelay(t, ca, "relay1.test"), newTLSRelay(t, ca, "relay2.test")
+	a, b := dialClient(t, r1.ws, r1.wsURI), dialClient(t, r2.ws, r2.wsURI)
+	a.auth(relayUser, relayPass)
+	b.auth("bob", "secret-bob")
+	for i := range 3 {
+		a.sendText(a.use+" "+b.use+" "+b.uri, []byte(fmt.Sprintf("hello %d", i)))
+		b.send(b.next(5 * time.Second).Response(200, "OK"))
+		if r := a.next(5 * time.Second); r.StatusCode != 200 {
+			t.Fatalf("a got %d", r.StatusCode)
+		}
+	}
+	var s1, s2 Stats
+	if !waitFor(5*time.Second, func() bool {
+		s1, s2 = r1.srv.Stats(), r2.srv.Stats()
+		return s1.ResponsesIn.C2xx == 3 && s2.ResponsesIn.C2xx == 3
+	}) {
+		t.Fatalf("responses received: %+v, %+v; want 3 each", s1.ResponsesIn, s2.ResponsesIn)
+	}
+	if s1.Outbound != (OutboundStats{Open: 1, Dialed: 1}) || s2.Outbound != (OutboundStats{}) {
+		t.Errorf("outbound: r1 %+v, r2 %+v; want one dialled and open on r1, none on r2", s1.Outbound, s2.Outbound)
+	}
+	if s2.Accepted.TLS != 1 || s2.Open.TLS != 1 || s1.Open.TLS != 0 {
+		t.Errorf("TLS connections: r2 accepted %d, open %d; r1 open %d; want 1, 1, 0", s2.Accepted.TLS, s2.Open.TLS, s1.Open.TLS)
+	}
+	for i, st := range []Stats{s1, s2} {
+		if st.ChunksIn != 3 || st.ChunksOut != 3 || st.Requests.SEND != 3 || st.Latency.Count != 3 {
+			t.Errorf("r%d: %d chunks in, %d out, %d SENDs, %d latencies; want 3 each", i+1, st.ChunksIn, st.ChunksOut, st.Requests.SEND, st.Latency.Count)
+		}
+	}
+	// The sessions: alice's on r1 sent 3 in, bob's on r2 got 3 out.
+	if s := r1.srv.Sessions(); len(s) != 1 || s[0].ChunksIn != 3 || s[0].ChunksOut != 0 {
+		t.Errorf("r1 sessions %+v", s)
+	}
+	if s := r2.srv.Sessions(); len(s) != 1 || s[0].ChunksOut != 3 || s[0].ChunksIn != 0 {
+		t.Errorf("r2 sessions %+v", s)
 	}
 }
