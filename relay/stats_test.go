@@ -286,7 +286,7 @@ func TestStatsCountOutbound(t *testing.T) {
 	b.auth("bob", "secret-bob")
 	for i := range 3 {
 		a.sendText(a.use+" "+b.use+" "+b.uri, []byte(fmt.Sprintf("hello %d", i)))
-		b.send(b.next(5 * time.Second).Response(200, "OK"))
+		b.send(b.next(5*time.Second).Response(200, "OK"))
 		if r := a.next(5 * time.Second); r.StatusCode != 200 {
 			t.Fatalf("a got %d", r.StatusCode)
 		}
