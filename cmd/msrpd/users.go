@@ -29,7 +29,7 @@ func newUserStore(users []string, realm, path string) (*userStore, error) {
 	}
 	if path != "" {
 		if err := s.reload(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--users-file: %w", err)
 		}
 	}
 	return s, nil
@@ -39,7 +39,7 @@ func newUserStore(users []string, realm, path string) (*userStore, error) {
 func (s *userStore) reload() error {
 	creds, err := relay.LoadHTDigest(s.path)
 	if err != nil {
-		return fmt.Errorf("users file: %w", err)
+		return err
 	}
 	s.file.Store(creds)
 	return nil
