@@ -95,8 +95,13 @@ type Config struct {
 	// OnEvent, if set, is called for connection events (reconnects, new
 	// Use-Paths, refreshes); it must not block.
 	OnEvent func(Event)
-	// TLSConfig is used for wss:// and msrps:// relays.
+	// TLSConfig is used for wss:// and msrps:// relays. nil means Go's
+	// defaults: the system's roots, and the relay URL's host as the
+	// server name.
 	TLSConfig *tls.Config
+	// TLS are file-based TLS client settings (a private CA, a client
+	// certificate, ...), applied on top of TLSConfig.
+	TLS TLSOptions
 	// LoggerFactory makes the "endpoint" logger and the transport's
 	// loggers; nil means logging.NewDefaultLoggerFactory().
 	LoggerFactory logging.LoggerFactory
@@ -127,6 +132,13 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("%w: negative duration", ErrBadConfig)
 	case cfg.ReconnectAttempts < -1:
 		return cfg, fmt.Errorf("%w: ReconnectAttempts must be >= -1", ErrBadConfig)
+	}
+	if cfg.TLS != (TLSOptions{}) {
+		tc, err := cfg.TLS.ClientConfig(cfg.TLSConfig)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.TLSConfig = tc
 	}
 	if _, err := cfg.Keepalive.WithDefaults(); err != nil {
 		return cfg, fmt.Errorf("endpoint: keepalive: %w", err)

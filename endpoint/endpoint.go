@@ -77,6 +77,9 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 	if cfg.OnMessage == nil {
 		e.inbox = make(chan *Message, DefaultInboxSize)
 	}
+	if cfg.TLS.Insecure && t.secure {
+		e.log.Warnf("TLS.Insecure: the certificate of %s is not verified; anyone on the path can read and change the session", cfg.Relay)
+	}
 	c, s, err := e.connect(ctx)
 	if err != nil {
 		return nil, err
