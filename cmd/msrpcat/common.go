@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,23 +14,26 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/internal/cliflag"
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/msrp"
 )
 
-// commonFlags are the flags of every command.
+// commonFlags are the flags of every command: the relay, the session,
+// and (tlsFlags) how to trust the relay.
 func commonFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "relay", Required: true, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp"},
-		&cli.StringFlag{Name: "user", Required: true, EnvVars: []string{"MSRPCAT_USER"}, Usage: "Digest credentials `NAME:PASSWORD`"},
-		&cli.StringFlag{Name: "relay-uri", Usage: "`URI` to address the AUTH to (default: msrp://host:port;ws or ;tcp from --relay)"},
-		&cli.StringFlag{Name: "digest-method", Value: "AUTH", Usage: "`METHOD` hashed into the Digest response (AUTH per RFC 4976; MSRP for some relays)"},
-		&cli.DurationFlag{Name: "expires", Usage: "Use-Path lifetime to ask for in AUTH; 0 sends no Expires (Kamailio 5.6 needs that)"},
-		&cli.DurationFlag{Name: "ping-interval", Value: 20 * time.Second, Usage: "probe the relay after this long without traffic; 0 disables"},
-		&cli.DurationFlag{Name: "pong-timeout", Value: 20 * time.Second, Usage: "how long a probe waits for its answer"},
-		&cli.StringFlag{Name: "keepalive", Value: "frames", Usage: "probe `MODE`: frames (WebSocket Ping; bodiless SEND on TCP), send (bodiless SEND, as a browser must) or off"},
-		&cli.IntFlag{Name: "reconnect-attempts", Value: 5, Usage: "re-dial attempts after a lost connection (1s backoff doubling to 30s); 0 never, -1 forever"},
-		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "`LEVEL`: error, warn, info, debug or trace (logs go to stderr)"},
-	}
+	return append(cliflag.NameEnv([]cli.Flag{
+		&cli.StringFlag{Name: "relay", Required: true, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp", Action: cliflag.One("relay", checkRelay)},
+		&cli.StringFlag{Name: "user", Required: true, EnvVars: []string{"MSRPCAT_USER"}, Usage: "Digest credentials `NAME:PASSWORD`", Action: userAction("user")},
+		&cli.StringFlag{Name: "relay-uri", Usage: "`URI` to address the AUTH to (default: msrp://host:port;ws or ;tcp from --relay)", Action: cliflag.One("relay-uri", checkURI)},
+		&cli.StringFlag{Name: "digest-method", Value: "AUTH", Usage: "`METHOD` hashed into the Digest response (AUTH per RFC 4976; MSRP for some relays)", Action: cliflag.One("digest-method", checkMethod)},
+		&cli.GenericFlag{Name: "expires", Value: &cliflag.Duration{}, Usage: "Use-Path lifetime (`DURATION`) to ask for in AUTH; 0 sends no Expires (Kamailio 5.6 needs that)"},
+		&cli.GenericFlag{Name: "ping-interval", Value: &cliflag.Duration{D: 20 * time.Second}, Usage: "probe the relay after `DURATION` without traffic; 0 disables"},
+		&cli.GenericFlag{Name: "pong-timeout", Value: &cliflag.Duration{D: 20 * time.Second, NonZero: true}, Usage: "how long (`DURATION`) a probe waits for its answer"},
+		&cli.GenericFlag{Name: "keepalive", Value: &cliflag.Choice{V: "frames", Choices: []string{"frames", "send", "off"}}, Usage: "probe `MODE`: frames (WebSocket Ping; bodiless SEND on TCP), send (bodiless SEND, as a browser must) or off"},
+		&cli.GenericFlag{Name: "reconnect-attempts", Value: &cliflag.Int{N: 5, MinusOne: "forever"}, Usage: "`N` re-dial attempts after a lost connection (1s backoff doubling to 30s); 0 never, -1 forever"},
+		&cli.GenericFlag{Name: "log-level", Value: &cliflag.Choice{V: "warn", Choices: []string{"error", "warn", "info", "debug", "trace"}}, Usage: "`LEVEL`: error, warn, info, debug or trace (logs go to stderr)"},
+	}), tlsFlags()...)
 }
 
 // loggerFactory builds the stderr logger factory of --log-level.
@@ -53,19 +57,66 @@ func loggerFactory(c *cli.Context) (*logging.DefaultLoggerFactory, error) {
 	return lf, nil
 }
 
+// userAction checks the NAME:PASSWORD of flag name (the password may be
+// empty) without echoing a password.
+func userAction(name string) func(*cli.Context, string) error {
+	return func(_ *cli.Context, v string) error { return cliflag.UserPass(name, v, true) }
+}
+
 // splitUser splits NAME:PASSWORD.
 func splitUser(s, flag string) (string, string, error) {
-	name, pass, ok := strings.Cut(s, ":")
-	if !ok || name == "" {
-		return "", "", fmt.Errorf("--%s %q: want NAME:PASSWORD", flag, s)
+	if err := cliflag.UserPass(flag, s, true); err != nil {
+		return "", "", err
 	}
+	name, pass, _ := strings.Cut(s, ":")
 	return name, pass, nil
+}
+
+// checkRelay checks a --relay URL as endpoint.Dial will take it.
+func checkRelay(s string) error {
+	if endpoint.CheckRelay(s) != nil {
+		return errors.New("want ws://HOST:PORT/PATH, wss://HOST:PORT/PATH, msrp://HOST:PORT;tcp or msrps://HOST:PORT;tcp")
+	}
+	return nil
+}
+
+// checkURI checks an MSRP URI.
+func checkURI(s string) error {
+	if _, err := msrp.ParseURI(s); err != nil {
+		return fmt.Errorf("want an MSRP URI such as msrp://HOST:PORT;tcp (%v)", err)
+	}
+	return nil
+}
+
+// checkPath checks an MSRP path: URIs separated by blanks.
+func checkPath(s string) error {
+	if _, err := msrp.ParsePath(s); err != nil {
+		return fmt.Errorf("want an MSRP path such as \"msrp://HOST:PORT/ID;tcp msrp://HOST:PORT/ID;tcp\" (%v)", err)
+	}
+	return nil
+}
+
+// checkMethod checks an MSRP method name (RFC 4975 section 9: capitals).
+func checkMethod(s string) error {
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return errors.New("want a method name in capitals, such as AUTH or MSRP")
+		}
+	}
+	if s == "" {
+		return errors.New("want a method name in capitals, such as AUTH or MSRP")
+	}
+	return nil
 }
 
 // endpointConfig maps the common flags to an endpoint.Config for the user
 // in flag userFlag.
 func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
 	name, pass, err := splitUser(c.String(userFlag), userFlag)
+	if err != nil {
+		return endpoint.Config{}, err
+	}
+	tc, err := clientTLS(c)
 	if err != nil {
 		return endpoint.Config{}, err
 	}
@@ -92,6 +143,7 @@ func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
 		Expires:           c.Duration("expires"),
 		Keepalive:         ka,
 		ReconnectAttempts: c.Int("reconnect-attempts"),
+		TLSConfig:         tc,
 		LoggerFactory:     lf,
 	}, nil
 }

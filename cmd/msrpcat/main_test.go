@@ -22,8 +22,10 @@ import (
 	"github.com/msrpd/msrpd/transport"
 )
 
-// msrpcatBin is the binary built by TestMain.
-var msrpcatBin string
+// msrpcatBin and msrpdBin are the binaries built by TestMain: msrpcat
+// with the race detector, msrpd (the relay the TLS tests configure by its
+// flags) without.
+var msrpcatBin, msrpdBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "msrpcat-test")
@@ -35,6 +37,12 @@ func TestMain(m *testing.M) {
 	out, err := exec.Command("go", "build", "-race", "-o", msrpcatBin, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	msrpdBin = filepath.Join(dir, "msrpd")
+	if out, err := exec.Command("go", "build", "-o", msrpdBin, "../msrpd").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build msrpd: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
