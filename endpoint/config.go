@@ -26,12 +26,16 @@ const (
 )
 
 // Config configures an Endpoint. The zero value of every field except
-// Relay means its default.
+// Relay (or Listener) means its default.
 type Config struct {
 	// Relay is the relay to connect to: ws://host:port/path, wss://...,
 	// msrp://host:port;tcp or msrps://host:port;tcp (also tcp://host:port
-	// and tls://host:port). Required.
+	// and tls://host:port). "" means no relay: Listener is then required.
 	Relay string
+	// Listener, for a session without a relay, gives our URI its address
+	// and accepts the peer's connection when we are passive (RFC 6135).
+	// It is used only when Relay is "".
+	Listener *Listener
 	// RelayURI overrides the URI the AUTH is addressed to (its To-Path and
 	// Digest uri). "" means msrp[s]://host:port;ws for a WebSocket URL and
 	// msrp[s]://host:port;tcp for a TCP or TLS one.
@@ -109,8 +113,13 @@ type Config struct {
 
 // withDefaults returns cfg with zero fields filled in.
 func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Relay == "" && cfg.Listener == nil {
+		return cfg, fmt.Errorf("%w: Relay or Listener is required", ErrBadConfig)
+	}
 	if cfg.Relay == "" {
-		return cfg, fmt.Errorf("%w: Relay is required", ErrBadConfig)
+		// The session is the connection to the peer: when it is lost, a
+		// new one would need a new SDP exchange.
+		cfg.ReconnectAttempts = 0
 	}
 	if cfg.DigestMethod == "" {
 		cfg.DigestMethod = "AUTH"

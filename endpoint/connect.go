@@ -25,7 +25,7 @@ func (e *Endpoint) connect(ctx context.Context) (*transport.Conn, session, error
 	defer stop()
 	s := session{uri: e.target.ownURI(c.LocalAddr())}
 	res, err := e.authenticate(func(req *msrp.Message) (*msrp.Message, error) {
-		return directRoundTrip(c, req)
+		return e.directRoundTrip(c, req)
 	}, e.target.uri, s.uri)
 	if err != nil {
 		_ = c.Close(transport.ReasonLocal, "AUTH failed")
@@ -43,14 +43,17 @@ func (e *Endpoint) connect(ctx context.Context) (*transport.Conn, session, error
 }
 
 // directRoundTrip sends req and reads c until its response.
-func directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error) {
-	if err := c.Send(req); err != nil {
+func (e *Endpoint) directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error) {
+	if err := e.send(c, req); err != nil {
 		return nil, err
 	}
 	for {
 		f, err := c.Read()
 		if err != nil {
 			return nil, err
+		}
+		if f.Offset == 0 {
+			e.trace("in", c, f.Msg)
 		}
 		if f.Last && f.Err == nil && !f.Msg.IsRequest() && f.Msg.TransactionID == req.TransactionID {
 			return f.Msg, nil
@@ -59,24 +62,18 @@ func directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error
 }
 
 // run serves connection c, and after it is lost, reconnects with backoff
-// and serves the next, until Close or the attempts are used up.
-func (e *Endpoint) run(c *transport.Conn) {
+// and serves the next, until Close or the attempts are used up. first is
+// a frame already read from c, or nil.
+func (e *Endpoint) run(c *transport.Conn, first *transport.Frame) {
 	defer e.wg.Done()
-	defer close(e.done)
+	defer e.finish()
 	for c != nil {
-		err := e.readLoop(c)
+		err := e.readLoop(c, first)
+		first = nil
 		if !e.lost(c, err) {
 			break
 		}
 		c = e.reconnect()
-	}
-	e.mu.Lock()
-	if e.err == nil {
-		e.err = ErrClosed
-	}
-	e.mu.Unlock()
-	if e.inbox != nil {
-		close(e.inbox)
 	}
 }
 
@@ -103,7 +100,12 @@ func (e *Endpoint) lost(c *transport.Conn, cause error) bool {
 	e.mu.Unlock()
 	finish()
 	if !closed {
-		e.log.Warnf("connection to %s lost: %v", e.cfg.Relay, cause)
+		if e.cfg.Relay == "" && c.Reason() == transport.ReasonPeerClosed {
+			// Without a relay the peer closing is how a session ends.
+			e.log.Infof("connection to %s closed by the peer", e.remoteName(c))
+		} else {
+			e.log.Warnf("connection to %s lost: %v", e.remoteName(c), cause)
+		}
 		e.emit(Event{Kind: EventDisconnected, Err: cause})
 	}
 	return again
@@ -168,4 +170,13 @@ func (e *Endpoint) reconnect() *transport.Conn {
 		e.emit(Event{Kind: EventGaveUp, Err: last})
 	}
 	return nil
+}
+
+// remoteName names the other end of c for logs: the relay, or the peer's
+// address.
+func (e *Endpoint) remoteName(c *transport.Conn) string {
+	if e.cfg.Relay != "" {
+		return e.cfg.Relay
+	}
+	return "peer " + c.RemoteAddr().String()
 }

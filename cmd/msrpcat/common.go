@@ -19,12 +19,22 @@ import (
 	"github.com/msrpd/msrpd/msrp"
 )
 
-// commonFlags are the flags of every command: the relay, the session,
-// and (tlsFlags) how to trust the relay.
-func commonFlags() []cli.Flag {
+// commonFlags are the flags of every command that talks through a relay.
+func commonFlags() []cli.Flag { return msrpFlags(true) }
+
+// msrpFlags are the MSRP flags: the relay, the session, and (tlsFlags)
+// how to trust TLS peers; relayRequired is false for call and answer,
+// which work without a relay.
+func msrpFlags(relayRequired bool) []cli.Flag {
+	relayUsage := "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp"
+	userUsage := "Digest credentials `NAME:PASSWORD`"
+	if !relayRequired {
+		relayUsage += "; without it the MSRP session goes straight to the peer"
+		userUsage = "the relay's Digest credentials `NAME:PASSWORD` (with --relay)"
+	}
 	return append(cliflag.NameEnv([]cli.Flag{
-		&cli.StringFlag{Name: "relay", Required: true, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp", Action: cliflag.One("relay", checkRelay)},
-		&cli.StringFlag{Name: "user", Required: true, EnvVars: []string{"MSRPCAT_USER"}, Usage: "Digest credentials `NAME:PASSWORD`", Action: userAction("user")},
+		&cli.StringFlag{Name: "relay", Required: relayRequired, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: relayUsage, Action: cliflag.One("relay", checkRelay)},
+		&cli.StringFlag{Name: "user", Required: relayRequired, EnvVars: []string{"MSRPCAT_USER"}, Usage: userUsage, Action: userAction("user")},
 		&cli.StringFlag{Name: "relay-uri", Usage: "`URI` to address the AUTH to (default: msrp://host:port;ws or ;tcp from --relay)", Action: cliflag.One("relay-uri", checkURI)},
 		&cli.StringFlag{Name: "digest-method", Value: "AUTH", Usage: "`METHOD` hashed into the Digest response (AUTH per RFC 4976; MSRP for some relays)", Action: cliflag.One("digest-method", checkMethod)},
 		&cli.GenericFlag{Name: "expires", Value: &cliflag.Duration{}, Usage: "Use-Path lifetime (`DURATION`) to ask for in AUTH; 0 sends no Expires (Kamailio 5.6 needs that)"},
@@ -110,11 +120,15 @@ func checkMethod(s string) error {
 }
 
 // endpointConfig maps the common flags to an endpoint.Config for the user
-// in flag userFlag.
+// in flag userFlag. Without --relay (call, answer) it leaves Relay and
+// the credentials empty; the caller sets Listener.
 func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
-	name, pass, err := splitUser(c.String(userFlag), userFlag)
-	if err != nil {
-		return endpoint.Config{}, err
+	var name, pass string
+	if c.String("relay") != "" {
+		var err error
+		if name, pass, err = splitUser(c.String(userFlag), userFlag); err != nil {
+			return endpoint.Config{}, err
+		}
 	}
 	tc, err := clientTLS(c)
 	if err != nil {

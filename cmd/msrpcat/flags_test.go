@@ -17,7 +17,7 @@ import (
 
 // badFlag is one bad value a command must refuse with one clear line.
 type badFlag struct {
-	command string            // "" for the flags every command has (tried on listen)
+	command string            // "" for the flags every command has (tried on listen), "sip" for those of call and answer (tried on call)
 	flag    string            // the flag the case is about
 	args    []string          // after the command's required flags
 	env     map[string]string // environment
@@ -32,10 +32,12 @@ var required = map[string][]string{
 	"chat":   {"--relay", "ws://127.0.0.1:1/", "--user", "bob:pb"},
 	"sdp":    {"--relay", "ws://127.0.0.1:1/", "--user", "bob:pb"},
 	"bench":  {"--relay", "ws://127.0.0.1:1/", "--user", "bob:pb", "--user2", "alice:pa"},
+	"call":   nil, // and the SIP-URI after the flags
+	"answer": {"--sip-listen", "127.0.0.1:0"},
 }
 
 func commands() []*cli.Command {
-	return []*cli.Command{listenCommand(), sendCommand(), chatCommand(), sdpCommand(), benchCommand()}
+	return []*cli.Command{listenCommand(), sendCommand(), chatCommand(), sdpCommand(), benchCommand(), callCommand(), answerCommand()}
 }
 
 // badFlags has a case for every flag of every command (checked by
@@ -100,6 +102,38 @@ func badFlags(dir string) []badFlag {
 		{"bench", "json", []string{"--json=on"}, nil, `--json "on": want true or false`},
 		{"bench", "cpuprofile", []string{"--cpuprofile", filepath.Join(missing, "cpu.prof")}, nil, "--cpuprofile: open " + filepath.Join(missing, "cpu.prof") + ": no such file"},
 		{"bench", "ping-interval", []string{"--ping-interval", "5y"}, nil, `--ping-interval "5y": ` + dur},
+		{"sip", "sip-listen", []string{"--sip-listen", "5060"}, nil, `--sip-listen "5060": want [udp:|tcp:|tls:]HOST:PORT such as 127.0.0.1:5060 or tls:127.0.0.1:5061`},
+		{"sip", "sip-listen", []string{"--sip-listen", "tls:127.0.0.1:0"}, nil, "--sip-listen tls:127.0.0.1:0 needs --cert and --key, the certificate to serve"},
+		{"sip", "sip-host", []string{"--sip-host", "my host"}, nil, `--sip-host "my host": want a host name or an IP address`},
+		{"sip", "sip-user", []string{"--sip-user", ":pw"}, nil, `--sip-user ":pw": want NAME[:PASSWORD]; the name is empty`},
+		{"sip", "sip-domain", []string{"--sip-domain", "example.com/x"}, nil, `--sip-domain "example.com/x": want a host name or an IP address`},
+		{"sip", "sip-proxy", []string{"--sip-proxy", "proxy.example.com:5060"}, nil, `--sip-proxy "proxy.example.com:5060": want a SIP URI such as sip:proxy.example.com:5060;transport=tcp`},
+		{"sip", "sip-timeout", []string{"--sip-timeout", "0"}, nil, `--sip-timeout "0": must be more than 0`},
+		{"sip", "msrp-listen", []string{"--msrp-listen", "2855"}, nil, `--msrp-listen "2855": want HOST:PORT`},
+		{"sip", "msrp-setup", []string{"--msrp-setup", "actpass"}, nil, `--msrp-setup "actpass": want auto, active or passive`},
+		{"sip", "accept-types", []string{"--accept-types", "text"}, nil, `--accept-types "text": want MIME types such as text/plain or message/cpim, or *, separated by blanks (not "text")`},
+		{"sip", "cpim", []string{"--cpim", "maybe"}, nil, `--cpim "maybe": want auto, on or off`},
+		{"sip", "out", []string{"--out", notPEM}, nil, "--out: mkdir " + notPEM + ": not a directory"},
+		{"sip", "timeout", []string{"--timeout", "forever"}, nil, `--timeout "forever": ` + dur},
+		{"sip", "chunk", []string{"--chunk", "-1"}, nil, `--chunk "-1": must be more than 0`},
+		{"sip", "verbose", []string{"--verbose=loud"}, nil, `--verbose "loud": want true or false`},
+		{"call", "file", []string{"--file", missing}, nil, "--file: open " + missing + ": no such file"},
+		{"call", "content-type", []string{"--content-type", "pdf"}, nil, `--content-type "pdf": want a MIME type`},
+		{"call", "interactive", []string{"--interactive=1x"}, nil, `--interactive "1x": want true or false`},
+		{"call", "report", []string{"--report=y"}, nil, `--report "y": want true or false`},
+		{"call", "ring-timeout", []string{"--ring-timeout", "0"}, nil, `--ring-timeout "0": must be more than 0`},
+		{"call", "linger", []string{"--linger", "short"}, nil, `--linger "short": ` + dur},
+		{"call", "ping-interval", []string{"--ping-interval", "5y"}, nil, `--ping-interval "5y": ` + dur},
+		{"answer", "sip-registrar", []string{"--sip-registrar", "registrar.example.com"}, nil, `--sip-registrar "registrar.example.com": want a SIP URI`},
+		{"answer", "sip-expires", []string{"--sip-expires", "0"}, nil, `--sip-expires "0": must be more than 0`},
+		{"answer", "reject", []string{"--reject", "busy"}, nil, `--reject "busy": want a whole number of at least 0`},
+		{"answer", "reject", []string{"--reject", "200"}, nil, "--reject 200: want a final failure code, 300 to 699"},
+		{"answer", "max-calls", []string{"--max-calls", "0"}, nil, `--max-calls "0": want a whole number of at least 1`},
+		{"answer", "count", []string{"--count", "all"}, nil, `--count "all": want a whole number of at least 0`},
+		{"answer", "answer-delay", []string{"--answer-delay", "1 ring"}, nil, `--answer-delay "1 ring": ` + dur},
+		{"answer", "interactive", []string{"--interactive=no way"}, nil, `--interactive "no way": want true or false`},
+		{"answer", "sip-timeout", []string{"--sip-timeout", "5y"}, nil, `--sip-timeout "5y": ` + dur},
+		{"answer", "ping-interval", []string{"--ping-interval", "5y"}, nil, `--ping-interval "5y": ` + dur},
 	}
 }
 
@@ -119,11 +153,17 @@ func TestBadFlagValues(t *testing.T) {
 	}
 	for _, tc := range badFlags(dir) {
 		command := tc.command
-		if command == "" {
+		switch command {
+		case "":
 			command = "listen"
+		case "sip":
+			command = "call"
 		}
 		args := append([]string{command}, required[command]...)
 		args = append(args, tc.args...)
+		if command == "call" {
+			args = append(args, "sip:bob@127.0.0.1:1")
+		}
 		name := command + " " + strings.Join(tc.args, " ")
 		for k, v := range tc.env {
 			name += " " + k + "=" + v
@@ -186,14 +226,19 @@ func TestEveryFlagHasABadValueCase(t *testing.T) {
 	for _, tc := range badFlags(t.TempDir()) {
 		covered[tc.command+" "+tc.flag] = true
 	}
-	common := map[string]bool{}
+	common, sip := map[string]bool{}, map[string]bool{}
 	for _, f := range commonFlags() {
 		common[f.Names()[0]] = true
+	}
+	for _, f := range sipFlags("", "") {
+		if name := f.Names()[0]; !common[name] {
+			sip[name] = true
+		}
 	}
 	for _, cmd := range commands() {
 		for _, f := range cmd.Flags {
 			name := f.Names()[0]
-			if !covered[cmd.Name+" "+name] && !(common[name] && covered[" "+name]) {
+			if !covered[cmd.Name+" "+name] && !(common[name] && covered[" "+name]) && !(sip[name] && covered["sip "+name]) {
 				t.Errorf("no bad-value case for msrpcat %s --%s in badFlags", cmd.Name, name)
 			}
 		}

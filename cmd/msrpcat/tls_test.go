@@ -286,3 +286,37 @@ func TestTLSRelayVanishesDuringHandshake(t *testing.T) {
 		})
 	}
 }
+
+// TestSIPOverTLS: answer serves SIP over TLS with --cert and --key (a
+// private CA's certificate); call reaches it with --ca, and without it is
+// refused with the error naming --ca and --insecure. The same flags and
+// the same TLS configuration serve MSRP and SIP.
+func TestSIPOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := testpki.NewCA(t)
+	cert, key, caFile := ca.WriteFiles(dir, ca.Issue("bob.test"), "bob")
+	ans, uri := startAnswer(t, "--sip-listen", "tls:127.0.0.1:0", "--cert", cert, "--key", key, "--count", "1")
+	if !strings.HasSuffix(uri, ";transport=tls") {
+		t.Fatalf("answer's contact %q: want transport=tls", uri)
+	}
+	_, errs, code := callText(t, uri, "refused")
+	if code == 0 {
+		t.Fatal("call without --ca: exit 0")
+	}
+	wantAll(t, "call's stderr without --ca", errs, "certificate signed by unknown authority", "--ca FILE", "--insecure")
+
+	if _, errs, code := callText(t, uri, "hello over sip tls", "--ca", caFile); code != 0 {
+		t.Fatalf("call --ca: exit %d\n%s", code, errs)
+	}
+	if got := ans.next(t, 10*time.Second); !strings.HasSuffix(got, ": hello over sip tls") {
+		t.Errorf("answer printed %q", got)
+	}
+	if code := ans.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("answer exit %d after --count 1", code)
+	}
+	// A tls: listener without a certificate is refused before it starts.
+	_, errs, code = run(t, "", "answer", "--sip-listen", "tls:127.0.0.1:0")
+	if code == 0 || !strings.Contains(errs, "--sip-listen tls:127.0.0.1:0 needs --cert and --key") {
+		t.Errorf("answer on tls: without --cert: exit %d, stderr %q", code, errs)
+	}
+}

@@ -24,10 +24,10 @@ import (
 func tlsFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "ca", Category: "TLS", Usage: "trust the CA certificates in `FILE` (PEM) instead of the system's: a lab's own CA, or a self-signed relay certificate"},
-		&cli.BoolFlag{Name: "insecure", Category: "TLS", Usage: "do not verify the relay's certificate (tests only: anyone on the path can read and change the session)"},
-		&cli.StringFlag{Name: "cert", Category: "TLS", Usage: "client certificate `FILE` (PEM), for relays that ask for one (mutual TLS); needs --key"},
+		&cli.BoolFlag{Name: "insecure", Category: "TLS", Usage: "do not verify TLS certificates (tests only: anyone on the path can read and change the session)"},
+		&cli.StringFlag{Name: "cert", Category: "TLS", Usage: "our certificate `FILE` (PEM): the client certificate for relays and SIP servers that ask for one (mutual TLS), and answer's on tls: SIP listeners; needs --key"},
 		&cli.StringFlag{Name: "key", Category: "TLS", Usage: "private key `FILE` (PEM) of --cert"},
-		&cli.StringFlag{Name: "server-name", Category: "TLS", Usage: "`NAME` to send in SNI and expect in the relay's certificate, when --relay names the relay by IP address or by another name", Action: cliflag.One("server-name", cliflag.HostName)},
+		&cli.StringFlag{Name: "server-name", Category: "TLS", Usage: "`NAME` to send in SNI and expect in the certificate, when --relay (or the SIP target) names the server by IP address or by another name; applies to every TLS connection of the run", Action: cliflag.One("server-name", cliflag.HostName)},
 	}
 }
 
@@ -80,7 +80,8 @@ func clientTLS(c *cli.Context) (*tls.Config, error) {
 	return tc, nil
 }
 
-// tlsHint adds to a failed TLS handshake which flag fixes it.
+// tlsHint adds to a failed TLS handshake, with a relay, a SIP server or
+// a peer, which flag fixes it.
 func tlsHint(c *cli.Context, err error) error {
 	if err == nil {
 		return nil
@@ -93,18 +94,18 @@ func tlsHint(c *cli.Context, err error) error {
 	)
 	switch {
 	case errors.As(err, &unknownCA):
-		return fmt.Errorf("%w\n  the relay's certificate is not signed by a CA this machine trusts: give its CA with --ca FILE, or skip verification with --insecure (tests only)", err)
+		return fmt.Errorf("%w\n  the certificate is not signed by a CA this machine trusts: give that CA with --ca FILE, or skip verification with --insecure (tests only)", err)
 	case errors.As(err, &wrongName):
-		return fmt.Errorf("%w\n  the relay's certificate is not for the host in --relay: give a name it holds with --server-name NAME, or skip verification with --insecure (tests only)", err)
+		return fmt.Errorf("%w\n  the certificate is not for the host dialled: give a name it holds with --server-name NAME, or skip verification with --insecure (tests only)", err)
 	case errors.As(err, &invalid):
 		return fmt.Errorf("%w\n  --insecure skips verification (tests only)", err)
 	case errors.As(err, &remote) && remote.Op == "remote error":
 		alert := remote.Err.Error()
 		switch {
 		case c.String("cert") == "" && (strings.Contains(alert, "certificate required") || strings.Contains(alert, "bad certificate")):
-			return fmt.Errorf("%w\n  the relay wants a client certificate: give one with --cert FILE --key FILE", err)
+			return fmt.Errorf("%w\n  the server wants a client certificate: give one with --cert FILE --key FILE", err)
 		case c.String("cert") != "" && (strings.Contains(alert, "certificate") || strings.Contains(alert, "unknown")):
-			return fmt.Errorf("%w\n  the relay refused the client certificate of --cert %s: is it signed by a CA the relay trusts?", err, c.String("cert"))
+			return fmt.Errorf("%w\n  the server refused the client certificate of --cert %s: is it signed by a CA the server trusts?", err, c.String("cert"))
 		}
 	}
 	return err
