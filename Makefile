@@ -33,7 +33,7 @@ vet:
 unit:
 	$(GO) test -race -timeout 300s ./...
 	# Memory bounds mean nothing under -race: check them in a plain build.
-	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$' ./relay/
+	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$|TestWebSocketChunkMemory|TestWebSocketUploadsRSS' ./relay/
 	$(GO) test -count=1 -v -run 'TestCallFileRSS$$' ./cmd/msrpcat/
 
 # The JavaScript client's unit tests (web/msrp_cases.js); the same cases

@@ -1,7 +1,6 @@
 package msrp
 
 import (
-	"bytes"
 	"errors"
 	"io"
 )
@@ -54,10 +53,10 @@ func (r *Reader) nextPiece(size int, whole bool) (piece []byte, last bool, err e
 		if size > 0 {
 			// Enough to see an end-line right after a size-byte piece; the
 			// rest is scanned by later calls, not again by every call.
-			limit = size + len(r.marker) + 1
+			limit = size + len(r.end.marker) + 1
 			data = data[:min(len(data), limit)]
 		}
-		n, endLen, need := r.scanBody(data, known)
+		n, endLen, need := r.end.Scan(data, known)
 		if endLen > 0 && (n == 0 || whole && n <= size) {
 			r.state = stateHead
 			r.flag = data[n+endLen-1]
@@ -67,14 +66,14 @@ func (r *Reader) nextPiece(size int, whole bool) (piece []byte, last bool, err e
 			if n == 0 {
 				return nil, true, nil
 			}
-			r.atStart = false
+			r.end.Consumed(n)
 			return data[:n], true, nil
 		}
 		if n > 0 && (!whole || n > size) {
 			if size > 0 && n > size {
 				n = size
 			}
-			r.atStart = false
+			r.end.Consumed(n)
 			_, err := r.br.Discard(n)
 			return data[:n], false, err
 		}
@@ -84,63 +83,12 @@ func (r *Reader) nextPiece(size int, whole bool) (piece []byte, last bool, err e
 		more := min(len(data)+max(need, 1), limit)
 		if _, err := r.br.Peek(more); err != nil {
 			if errors.Is(err, io.EOF) {
-				r.err = fatalf(string(r.marker[9:]), "connection ended inside a body")
+				r.err = fatalf(r.end.TransactionID(), "connection ended inside a body")
 				return nil, false, r.err
 			}
 			return nil, false, err
 		}
 	}
-}
-
-// scanBody looks at buffered body bytes, of which the first from are known
-// to be body already. It returns how many bytes are certainly body (n);
-// endLen > 0 when an end-line of that many bytes (its flag last) starts at
-// data[n]; otherwise need > 0 tells how many more bytes it takes to decide.
-func (r *Reader) scanBody(data []byte, from int) (n, endLen, need int) {
-	m := r.marker
-	if r.atStart && from == 0 {
-		// Lenient: an empty body whose end-line lacks the CRLF before it.
-		bare := m[2:]
-		if len(data) > len(bare) && bytes.HasPrefix(data, bare) && isFlag(data[len(bare)]) {
-			return 0, len(bare) + 1, 0
-		}
-		if len(data) <= len(bare) && bytes.HasPrefix(bare, data) {
-			return 0, 0, 1
-		}
-	}
-	for {
-		i := bytes.Index(data[from:], m)
-		if i < 0 {
-			break
-		}
-		i += from
-		if i+len(m) >= len(data) {
-			// The flag is not here yet: whatever precedes is body.
-			if i > 0 {
-				return i, 0, 0
-			}
-			return 0, 0, 1
-		}
-		if isFlag(data[i+len(m)]) {
-			return i, len(m) + 1, 0
-		}
-		from = i + 1
-	}
-	// A prefix of the marker may sit at the end of data; it starts with
-	// the marker's CR, so only the last len(m)-1 bytes need a look.
-	tail := max(from, len(data)-(len(m)-1))
-	for i := tail; i < len(data); i++ {
-		if data[i] == '\r' && bytes.HasPrefix(m, data[i:]) {
-			if i == 0 {
-				return 0, 0, 1
-			}
-			return i, 0, 0
-		}
-	}
-	if len(data) == 0 {
-		return 0, 0, 1
-	}
-	return len(data), 0, 0
 }
 
 // Read reads body bytes of the current chunk into p, returning io.EOF at

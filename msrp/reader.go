@@ -44,8 +44,7 @@ type Reader struct {
 	br        *bufio.Reader
 	maxHeader int
 	state     readState
-	marker    []byte // "\r\n-------" + transaction id
-	atStart   bool   // no body byte returned yet
+	end       EndScanner
 	flag      byte
 	err       error // sticky fatal *ParseError
 }
@@ -70,6 +69,10 @@ func NewReader(r io.Reader, maxHeader int) *Reader {
 // A non-fatal *ParseError comes with the Message, so the caller can answer
 // it; the chunk's body is skipped by the next call. A fatal error or an I/O
 // error ends the stream. A clean end of input between chunks is io.EOF.
+// A header block over the limit is a fatal 413 that comes with the start
+// line and the header lines before the limit when they hold the paths a
+// response needs (see HeadScanner.Scan): the caller may answer before it
+// closes.
 func (r *Reader) ReadHeader() (*Message, error) {
 	if r.err != nil {
 		return nil, r.err
@@ -93,7 +96,7 @@ func (r *Reader) readHeader() (*Message, error) {
 		data, _ := r.br.Peek(r.br.Buffered())
 		res, err := s.scan(data, r.maxHeader)
 		if err != nil {
-			return nil, err
+			return s.partial(data, err), err
 		}
 		if res != headMore {
 			break
@@ -108,7 +111,7 @@ func (r *Reader) readHeader() (*Message, error) {
 	}
 	data, _ := r.br.Peek(s.next)
 	bodiless := s.flag != 0
-	m, perr := parseHead(string(data[:s.blockEnd]), s.lines, bodiless)
+	m, perr := s.message(data, bodiless)
 	if _, err := r.br.Discard(s.next); err != nil {
 		return nil, err
 	}
@@ -116,13 +119,10 @@ func (r *Reader) readHeader() (*Message, error) {
 		return nil, perr
 	}
 	if bodiless {
-		m.Flag = s.flag
 		r.flag = s.flag
 	} else {
-		m.Body = []byte{}
 		r.state = stateBody
-		r.marker = append(append(r.marker[:0], "\r\n"+endLineDashes...), m.TransactionID...)
-		r.atStart = true
+		r.end.Reset(m.TransactionID)
 		r.flag = 0
 	}
 	if perr != nil {
@@ -191,4 +191,15 @@ func (r *Reader) ReadMessage(maxBody int) (*Message, error) {
 	m.Body = body
 	m.Flag = r.flag
 	return m, nil
+}
+
+// InChunk tells where the Reader stands between reads: header when bytes
+// of a header block are buffered, body while a body is being read (its
+// end-line not seen yet); both false between chunks. A caller may use it
+// to bound how long a peer takes to finish a chunk it has begun.
+func (r *Reader) InChunk() (header, body bool) {
+	if r.state == stateBody {
+		return false, true
+	}
+	return r.br.Buffered() > 0, false
 }

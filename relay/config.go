@@ -165,6 +165,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	// accept chunks as large as we do.
 	cfg.Transport.PieceSize = cfg.ForwardChunk
 	cfg.Transport.MaxChunk = cfg.MaxChunk
+	// The WebSocket listener's HTTP server needs the value itself.
+	setDefault(&cfg.Transport.HandshakeTimeout, transport.DefaultHandshakeTimeout)
 	if cfg.Transport.LoggerFactory == nil {
 		cfg.Transport.LoggerFactory = cfg.LoggerFactory
 	}

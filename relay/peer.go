@@ -20,6 +20,7 @@ type peer struct {
 	conn     *transport.Conn
 	addr     string
 	outbound bool // we dialled it; it is a next hop, not a client
+	counted  bool // counted against MaxConnections by handle, not at accept
 
 	// For connection reuse (reuse.go): remote is the address of an
 	// inbound TCP or TLS connection, relayCert the verified certificate

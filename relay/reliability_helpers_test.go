@@ -353,7 +353,9 @@ func dialRaw(t *testing.T, r *testRelay, kind string) *rawClient {
 	if kind == "tcp" {
 		return dialRawTCP(t, hostPort(r.tcp), r.uri)
 	}
-	c, resp, err := dialRawWS(t, r, websocket.Dialer{Subprotocols: []string{"msrp"}}, nil)
+	// A write buffer as large as the corpus's biggest case: each message
+	// goes in one frame, as browsers send them.
+	c, resp, err := dialRawWS(t, r, websocket.Dialer{Subprotocols: []string{"msrp"}, WriteBufferSize: 256 << 10}, nil)
 	if err != nil {
 		t.Fatalf("WebSocket dial: %v (%v)", err, resp)
 	}

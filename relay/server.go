@@ -116,7 +116,7 @@ func (s *Server) serveStream(l net.Listener, cfg transport.Config) error {
 		l.Close()
 		return ErrServerClosed
 	}
-	err := transport.ServeStream(l, cfg, s.handle)
+	err := transport.ServeStream(admitListener{l, s}, cfg, s.handle)
 	if s.shutting.Load() {
 		return ErrServerClosed
 	}
@@ -137,8 +137,11 @@ func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
 		return ErrServerClosed
 	}
 	// A WebSocket handshake is a small GET: bound its header and the time
-	// it may take, so half-sent handshakes cannot pile up.
-	hs := &http.Server{Handler: webOr(s.WebSocketHandler(), s.cfg.Web), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
+	// it may take (TLS handshake included), so half-sent handshakes cannot
+	// pile up; a connection idle after a page or a refused handshake goes
+	// as soon. Each counts against MaxConnections from accept on.
+	hto := s.cfg.Transport.HandshakeTimeout
+	hs := &http.Server{Handler: webOr(s.WebSocketHandler(), s.cfg.Web), ReadHeaderTimeout: hto, IdleTimeout: hto, MaxHeaderBytes: 16 << 10,
 		ErrorLog: stdlog.New(logWriter{s.log}, "", 0)}
 	s.mu.Lock()
 	s.https[hs] = struct{}{}
@@ -149,9 +152,9 @@ func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
 			return errors.New("relay: wss needs Config.Transport.TLSConfig")
 		}
 		hs.TLSConfig = s.cfg.Transport.TLSConfig.Clone()
-		err = hs.ServeTLS(l, "", "")
+		err = hs.ServeTLS(admitListener{l, s}, "", "")
 	} else {
-		err = hs.Serve(l)
+		err = hs.Serve(admitListener{l, s})
 	}
 	if s.shutting.Load() || errors.Is(err, http.ErrServerClosed) {
 		return ErrServerClosed
@@ -195,17 +198,19 @@ func (s *Server) addListener(l net.Listener) bool {
 // handle serves one accepted connection; the transport calls it in the
 // connection's own goroutine.
 func (s *Server) handle(c *transport.Conn) {
-	max := s.cfg.MaxConnections
-	if n := s.stats.conns.Add(1); max > 0 && n > int64(max) {
-		s.stats.conns.Add(-1)
-		s.stats.refused.Add(1)
-		s.log.Warnf("%s: refused: %d connections already (--max-connections)", c.RemoteAddr(), max)
+	// Connections from our own listeners were counted when accepted
+	// (admit.go); others count from here.
+	counted := admittedOf(c.NetConn()) == nil
+	if counted && !s.admit(c.RemoteAddr()) {
 		c.Close(transport.ReasonPolicy, "too many connections")
 		return
 	}
 	p := newPeer(s, c, false)
+	p.counted = counted
 	if !s.track(p) {
-		s.stats.conns.Add(-1)
+		if counted {
+			s.stats.conns.Add(-1)
+		}
 		c.Close(transport.ReasonShutdown, "relay shutting down")
 		return
 	}
@@ -234,8 +239,10 @@ func (s *Server) forget(p *peer) {
 	delete(s.peers, p)
 	s.unindexLocked(p)
 	s.mu.Unlock()
-	if !p.outbound {
+	if p.counted {
 		s.stats.conns.Add(-1)
+	} else if ac := admittedOf(p.conn.NetConn()); ac != nil {
+		ac.release() // the socket may linger a moment; the relay is done with it
 	}
 }
 

@@ -115,6 +115,9 @@ type sample struct {
 	fds        int
 	goroutines int
 	conns      int
+	heapKiB    int // the Go heap in use (HeapInuse)
+	idleKiB    int // heap spans held but empty (HeapIdle - HeapReleased)
+	stackKiB   int
 }
 
 func (d *daemon) sample(start time.Time) (sample, error) {
@@ -142,12 +145,33 @@ func (d *daemon) sample(start time.Time) (sample, error) {
 	var vars struct {
 		Goroutines int
 		Relay      struct{ Connections int }
+		Memory     struct{ HeapInuse, HeapIdle, HeapReleased, StackInuse int }
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
 		return s, err
 	}
 	s.goroutines, s.conns = vars.Goroutines, vars.Relay.Connections
+	m := vars.Memory
+	s.heapKiB, s.idleKiB, s.stackKiB = m.HeapInuse>>10, (m.HeapIdle-m.HeapReleased)>>10, m.StackInuse>>10
 	return s, nil
+}
+
+// heapProfile saves the daemon's heap profile (after a GC) to file.
+func (d *daemon) heapProfile(file string) error {
+	resp, err := http.Get("http://" + d.debug + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // loggedErrors returns the error lines msrpd logged so far.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,12 +104,15 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("sample: %v", err)
 		}
 		samples = append(samples, s)
-		t.Logf("t=%v rss=%d KiB fds=%d goroutines=%d conns=%d sent=%d received=%d files=%d churned=%d",
-			s.at, s.rssKiB, s.fds, s.goroutines, s.conns, tl.sent.Load(), tl.received.Load(), tl.filesOK.Load(), tl.churned.Load())
+		t.Logf("t=%v rss=%d KiB (heap %d, idle %d, stacks %d) fds=%d goroutines=%d conns=%d sent=%d received=%d files=%d churned=%d",
+			s.at, s.rssKiB, s.heapKiB, s.idleKiB, s.stackKiB, s.fds, s.goroutines, s.conns,
+			tl.sent.Load(), tl.received.Load(), tl.filesOK.Load(), tl.churned.Load())
 		if base == nil && time.Since(start) >= warmup {
 			base = &samples[len(samples)-1]
+			saveProfile(t, d, "heap-start.pb.gz")
 		}
 	}
+	saveProfile(t, d, "heap-end.pb.gz")
 	cancel()
 	wg.Wait()
 
@@ -284,5 +288,18 @@ func churnSink(ctx context.Context, e *endpoint.Endpoint, tl *tally) {
 				return
 			}
 		}
+	}
+}
+
+// saveProfile saves the daemon's heap profile as name in the directory
+// MSRPD_SOAK_PROFILES names, if it is set: the profiles after the warm-up
+// and at the end tell what grew (go tool pprof -diff_base).
+func saveProfile(t *testing.T, d *daemon, name string) {
+	dir := os.Getenv("MSRPD_SOAK_PROFILES")
+	if dir == "" {
+		return
+	}
+	if err := d.heapProfile(filepath.Join(dir, name)); err != nil {
+		t.Errorf("heap profile: %v", err)
 	}
 }

@@ -19,6 +19,8 @@ const (
 	DefaultPieceSize        = 64 << 10
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultHeaderTimeout    = 30 * time.Second
+	DefaultBodyTimeout      = 60 * time.Second
 )
 
 // Config configures listeners, handlers and dialers. The zero value gives
@@ -40,6 +42,17 @@ type Config struct {
 	// HandshakeTimeout bounds TLS and WebSocket handshakes. 0 means
 	// DefaultHandshakeTimeout (10s).
 	HandshakeTimeout time.Duration
+	// HeaderTimeout bounds the time from a chunk's first byte (on
+	// WebSocket, its message's first frame) to the end of its header
+	// block; a peer that takes longer is closed with ReasonReadTimeout.
+	// 0 means DefaultHeaderTimeout (30s), -1 no limit.
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds each wait for more of a chunk whose header block
+	// is in (or of the rest of its WebSocket message): a body that stops
+	// for longer closes the connection with ReasonReadTimeout. A body that
+	// keeps moving, however slowly, is traffic. 0 means
+	// DefaultBodyTimeout (60s), -1 no limit.
+	BodyTimeout time.Duration
 	// Keepalive configures liveness probing (zero value: defaults).
 	Keepalive keepalive.Config
 	// Totals, if set, sums the keepalive counters of all connections.
@@ -75,6 +88,7 @@ type config struct {
 	keepalive keepalive.Config
 	probes    *keepalive.Scheduler // drives the Keepers of all its connections
 	readLimit int64
+	wsBufs    *wsBufPool // WebSocket message buffers
 	log       logging.LeveledLogger
 	kaLog     logging.LeveledLogger
 	origins   originSet
@@ -95,6 +109,12 @@ func (c Config) normalize() (*config, error) {
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.HeaderTimeout == 0 {
+		c.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if c.BodyTimeout == 0 {
+		c.BodyTimeout = DefaultBodyTimeout
 	}
 	switch {
 	case c.MaxChunk < 0, c.MaxHeader < 0, c.PieceSize < 0:
@@ -118,6 +138,7 @@ func (c Config) normalize() (*config, error) {
 		keepalive: probes.Config(),
 		probes:    probes,
 		readLimit: int64(c.MaxChunk) + int64(c.MaxHeader) + 1024,
+		wsBufs:    newWSBufPool(c.PieceSize, c.MaxHeader),
 		log:       c.LoggerFactory.NewLogger("transport"),
 		kaLog:     c.LoggerFactory.NewLogger("keepalive"),
 		origins:   origins,

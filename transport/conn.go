@@ -50,17 +50,20 @@ type Conn struct {
 	limiter  keepalive.Limiter // reader goroutine only
 
 	// Reader state, owned by the reader goroutine.
-	wsr    wsReader      // WebSocket input; unused for TCP and TLS
-	cur    *msrp.Message // chunk being delivered in pieces
-	off    int64
-	wsBuf  *[]byte // WebSocket message lent to the caller until next Read
-	wsBody []byte  // the part of cur's body not yet delivered
+	wsr   wsReader      // WebSocket frames; unused for TCP and TLS
+	ws    wsIn          // the chunk in the WebSocket message being read
+	cur   *msrp.Message // chunk being delivered in pieces
+	off   int64
+	fatal error // TCP, TLS: a fatal error answered, to close on the next Read
 
 	wmu  sync.Mutex // the write path: one whole chunk at a time
 	held int        // guarded by wmu: Holds not yet released
 	out  []byte     // guarded by wmu: chunks queued while held
 
-	beforeRead func() // reader goroutine only, see SetBeforeRead
+	beforeRead func()    // reader goroutine only, see SetBeforeRead
+	hook       func()    // c.beforeNetRead, bound once: the WebSocket reader's hook
+	headStart  time.Time // when the header block being read began (read timeouts)
+	deadline   readPhase // the read deadline armed, if any
 
 	peerURI  atomic.Pointer[string]
 	localURI atomic.Pointer[string]
@@ -75,8 +78,9 @@ type Conn struct {
 // handshake done); client says that we dialled it.
 func newConn(cfg *config, kind Kind, nc net.Conn, client bool) (*Conn, error) {
 	c := &Conn{cfg: cfg, kind: kind, nc: nc, client: client, done: make(chan struct{})}
+	c.hook = c.beforeNetRead
 	tuneSocket(nc)
-	c.tcp, _ = nc.(*net.TCPConn)
+	c.tcp = plainTCP(nc)
 	if kind.IsWebSocket() {
 		c.wsr.init(nc)
 	} else {
@@ -130,9 +134,10 @@ const closeWait = time.Second
 
 // Close closes the connection for reason, logging the reason with the
 // peer and detail once and counting it. Later calls do nothing and return
-// nil. A WebSocket peer gets a close frame: 1001 for ReasonShutdown, 1008
-// for ReasonPolicy and ReasonFlood, 1002 for ReasonProtocolError, 1000
-// otherwise (none when the socket is broken or too slow to take it).
+// nil. A WebSocket peer gets a close frame whose code says what happened
+// (RFC 6455 section 7.4.1, see closeCode) and whose reason text is the
+// close reason and detail; none when the socket is broken or too slow to
+// take it.
 func (c *Conn) Close(reason CloseReason, detail string) error {
 	return c.close(reason, detail, closeCode(reason))
 }
@@ -177,28 +182,42 @@ const shutdownLinger = 300 * time.Millisecond
 
 // closeWrite sends FIN (and TLS close_notify) after what is queued.
 func closeWrite(nc net.Conn) {
-	switch c := nc.(type) {
-	case *net.TCPConn:
+	if c, ok := nc.(*tls.Conn); ok {
 		_ = c.CloseWrite()
-	case *tls.Conn:
+	} else if c := plainTCP(nc); c != nil {
 		_ = c.CloseWrite()
 	}
 }
 
 // closeCode is the status code of the close frame a WebSocket peer gets
-// for r; 0 for none.
+// for r (RFC 6455 section 7.4.1); 0 for none:
+//
+//   - 1000 (normal closure) only when the layer above is done with the
+//     connection (ReasonLocal);
+//   - 1001 (going away) when we shut down;
+//   - 1002 (protocol error) for broken framing (1009 for a message over
+//     the read limit, see wsError);
+//   - 1008 (policy violation) when we refuse the peer: policy, floods,
+//     a chunk not finished in time;
+//   - 1011 (unexpected condition) for a keepalive timeout: the peer
+//     stopped answering, which is no normal closure; if it is really gone
+//     it sees nothing, and its stack reports 1006;
+//   - none when the peer closed first (its close frame was echoed) or the
+//     socket is unusable (read or write errors, a slow consumer).
 func closeCode(r CloseReason) int {
 	switch r {
+	case ReasonLocal:
+		return websocket.CloseNormalClosure
 	case ReasonShutdown:
 		return websocket.CloseGoingAway
-	case ReasonPolicy, ReasonFlood:
+	case ReasonPolicy, ReasonFlood, ReasonReadTimeout:
 		return websocket.ClosePolicyViolation
 	case ReasonProtocolError:
 		return websocket.CloseProtocolError
-	case ReasonPeerClosed, ReasonReadError, ReasonWriteError, ReasonSlowConsumer:
-		return 0 // the reader answered the peer's close, or the socket is unusable
+	case ReasonKeepaliveTimeout:
+		return websocket.CloseInternalServerErr
 	}
-	return websocket.CloseNormalClosure
+	return 0 // the reader answered the peer's close, or the socket is unusable
 }
 
 func (c *Conn) logClose(r CloseReason, detail string) {

@@ -6,9 +6,10 @@
 // A Conn moves one whole chunk per Send and returns incoming chunks as
 // Frames, pieces of at most Config.PieceSize bytes. On TCP and TLS the
 // pieces come straight out of the msrp.Reader's buffer; on WebSocket each
-// message is exactly one chunk, parsed whole by msrp.Parse and handed out
-// in pieces of the message buffer. Either way a piece is valid only until
-// the next Read.
+// message is exactly one chunk, parsed as its payload arrives (wsmsrp.go)
+// and handed out in pieces of one pooled buffer, so a chunk of any size
+// costs a connection the same few buffers. Either way a piece is valid
+// only until the next Read.
 //
 // Concurrency:
 //

@@ -57,7 +57,8 @@ func (c *Conn) flushLocked() error {
 // network input: the place to Release holds. Reader goroutine only.
 func (c *Conn) SetBeforeRead(f func()) { c.beforeRead = f }
 
-// hookReader calls the Conn's beforeRead ahead of every network read of a
+// hookReader calls the Conn's beforeNetRead (the layer above's
+// beforeRead, then the read deadline) ahead of every network read of a
 // stream connection. WebSocket reads call it in wsReader.read.
 type hookReader struct {
 	c *Conn
@@ -65,9 +66,7 @@ type hookReader struct {
 }
 
 func (h hookReader) Read(p []byte) (int, error) {
-	if f := h.c.beforeRead; f != nil {
-		f()
-	}
+	h.c.beforeNetRead()
 	n, err := h.r.Read(p)
 	if n > 0 && h.c.cur != nil {
 		// Inside a body every read is a sign of life, not only a complete

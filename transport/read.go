@@ -22,7 +22,7 @@ func (c *Conn) Read() (Frame, error) {
 	if c.closed() {
 		// Closed from elsewhere: give the pools back what the reader
 		// still holds.
-		c.releaseBuf()
+		c.wsRelease()
 		c.wsr.release()
 		return Frame{}, c.closedErr(nil)
 	}
@@ -58,7 +58,20 @@ func (c *Conn) readStream() (Frame, error) {
 			}
 			return f, nil
 		}
+		if c.fatal != nil {
+			return Frame{}, c.failAnswered(c.fatal)
+		}
 		m, err := c.rd.ReadHeader()
+		c.headStart = time.Time{} // the next header's timer starts afresh
+		if m != nil && msrp.IsFatal(err) {
+			// A header block over the limit that names its paths: the
+			// framing is lost, but the 413 can be framed. The next Read
+			// closes, once it has gone out.
+			c.keeper.Received()
+			c.fatal = err
+			m.Body = nil
+			return Frame{Msg: m, Last: true, Err: err}, nil
+		}
 		if m == nil || msrp.IsFatal(err) {
 			return Frame{}, c.readFailed(err)
 		}
@@ -79,64 +92,6 @@ func (c *Conn) readStream() (Frame, error) {
 		}
 		c.cur, c.off = m, 0
 	}
-}
-
-// readWS reads one WebSocket message, which is exactly one chunk
-// (RFC 7977 section 5.1), parses it whole with msrp.Parse and delivers its
-// body in pieces of at most PieceSize that alias the message buffer.
-func (c *Conn) readWS() (Frame, error) {
-	if c.cur != nil {
-		return c.nextWSPiece(), nil
-	}
-	c.releaseBuf()
-	for {
-		var err error
-		c.wsBuf, err = c.wsMessage()
-		if err != nil {
-			return Frame{}, c.readFailed(err)
-		}
-		m, err := msrp.Parse(*c.wsBuf, c.cfg.MaxHeader)
-		if m == nil {
-			// No transaction id to answer: the peer does not speak MSRP.
-			c.keeper.Received()
-			return Frame{}, c.fail(ReasonProtocolError, err)
-		}
-		if err != nil {
-			// Includes a message with two chunks: answered 400 by the
-			// layer above, the rest of the message is ignored.
-			c.keeper.Received()
-			m.Body = nil
-			return Frame{Msg: m, Last: true, Err: err}, nil
-		}
-		consumed, err := c.inbound(m)
-		if err != nil {
-			return Frame{}, err
-		}
-		if consumed {
-			c.releaseBuf()
-			continue
-		}
-		if m.Body == nil {
-			return Frame{Msg: m, Last: true}, nil
-		}
-		if len(m.Body) > c.cfg.MaxChunk {
-			return c.tooLarge(m), nil
-		}
-		c.cur, c.off, c.wsBody = m, 0, m.Body
-		return c.nextWSPiece(), nil
-	}
-}
-
-func (c *Conn) nextWSPiece() Frame {
-	m := c.cur
-	n := min(len(c.wsBody), c.cfg.PieceSize)
-	m.Body, c.wsBody = c.wsBody[:n:n], c.wsBody[n:]
-	f := Frame{Msg: m, Offset: c.off, Last: len(c.wsBody) == 0}
-	c.off += int64(n)
-	if f.Last {
-		c.cur, c.wsBody = nil, nil
-	}
-	return f
 }
 
 func (c *Conn) tooLarge(m *msrp.Message) Frame {
@@ -190,7 +145,10 @@ func (c *Conn) readFailed(err error) error {
 	case errors.As(err, &ce):
 		return c.fail(ReasonPeerClosed, err)
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		// Only the keeper arms read deadlines; it was beaten to the close.
+		if c.deadline != phaseIdle {
+			// A chunk begun and not finished in time (readtimeout.go).
+			return c.fail(ReasonReadTimeout, errors.New(c.readTimeoutDetail()))
+		}
 		c.counters.Add(keepalive.Timeout)
 		c.cfg.Totals.Add(keepalive.Timeout)
 		return c.fail(ReasonKeepaliveTimeout, err)
@@ -203,6 +161,27 @@ func (c *Conn) readFailed(err error) error {
 	}
 	return c.fail(ReasonReadError, err)
 }
+
+// failAnswered closes the connection for err, a fatal error that the
+// layer above has answered: what it queued goes out first, then a FIN, and
+// the input is drained for a moment (at most closeWait), so that closing
+// with unread input does not reset the connection and destroy the answer
+// on its way.
+func (c *Conn) failAnswered(err error) error {
+	if c.closed() {
+		return c.closedErr(err)
+	}
+	if f := c.beforeRead; f != nil {
+		f() // releases the holds: the answer is written
+	}
+	closeWrite(c.nc)
+	_ = c.nc.SetReadDeadline(time.Now().Add(closeWait))
+	_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, drainMax))
+	return c.fail(ReasonProtocolError, err)
+}
+
+// drainMax bounds what failAnswered reads and drops.
+const drainMax = 1 << 20
 
 // fail closes the connection for r and returns the error Read gives.
 func (c *Conn) fail(r CloseReason, err error) error {

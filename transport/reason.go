@@ -50,12 +50,14 @@ const (
 	ReasonPolicy                              // the layer above refused the peer (auth, probation, routing)
 	ReasonLocal                               // the layer above is done with the connection
 	ReasonWriteError                          // writing failed other than by timeout
+	ReasonReadTimeout                         // a chunk begun was not finished in time (Config.HeaderTimeout, BodyTimeout)
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
 	"open", "peer-closed", "read-error", "protocol-error", "keepalive-timeout",
 	"slow-consumer", "shutdown", "flood", "policy", "local-close", "write-error",
+	"read-timeout",
 }
 
 func (r CloseReason) String() string {

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"crypto/tls"
 	"net"
 	"syscall"
 )
@@ -19,11 +18,8 @@ const notSentLowat = 128 << 10
 
 // tuneSocket applies notSentLowat to the TCP socket under nc.
 func tuneSocket(nc net.Conn) {
-	if tc, ok := nc.(*tls.Conn); ok {
-		nc = tc.NetConn()
-	}
-	tcp, ok := nc.(*net.TCPConn)
-	if !ok {
+	tcp := socketOf(nc)
+	if tcp == nil {
 		return
 	}
 	raw, err := tcp.SyscallConn()

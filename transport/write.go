@@ -26,7 +26,9 @@ func (c *Conn) Send(m *msrp.Message) error {
 	if c.closed() {
 		return c.closedErr(nil)
 	}
-	vectored := len(m.Body) >= writevMin && !c.kind.IsWebSocket() && c.tcp != nil
+	// A large body goes by writev, uncopied, on plain TCP; WebSocket
+	// frames too, unless we are the client, whose frames are masked.
+	vectored := len(m.Body) >= writevMin && c.tcp != nil && !c.client
 	if !vectored {
 		if queued, err := c.queue(m); queued || err != nil {
 			return err
@@ -45,7 +47,11 @@ func (c *Conn) Send(m *msrp.Message) error {
 	}
 	if err == nil && vectored {
 		var tail [80]byte
-		err = c.writeVectored(net.Buffers{b, m.Body, m.AppendTail(tail[:0])})
+		t := m.AppendTail(tail[:0])
+		if c.kind.IsWebSocket() {
+			b = c.frameAround(b, m.Body, t)
+		}
+		err = c.writeVectored(net.Buffers{b, m.Body, t})
 	} else if err == nil {
 		err = c.writeLocked(b)
 	}
@@ -60,11 +66,16 @@ func (c *Conn) Send(m *msrp.Message) error {
 	return err
 }
 
-// encode appends m's wire form to dst: for WebSocket one whole frame, for
-// a vectored write only the head (the body and tail follow by writev),
-// else the whole chunk.
+// encode appends m's wire form to dst: for a vectored write only the head
+// (the body and tail follow by writev; on WebSocket after room for the
+// frame header), else the whole chunk, on WebSocket as one whole frame.
 func (c *Conn) encode(dst []byte, m *msrp.Message, vectored bool) ([]byte, error) {
 	switch {
+	case vectored && c.kind.IsWebSocket():
+		// Room for the frame header, which frameAround puts in front
+		// once the whole payload's length is known.
+		var room [maxFrameHeader]byte
+		return m.AppendHead(append(dst, room[:]...))
 	case vectored:
 		return m.AppendHead(dst)
 	case c.kind.IsWebSocket():

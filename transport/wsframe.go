@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	mrand "math/rand/v2"
+	"unicode/utf8"
 )
 
 // WebSocket frames are written here rather than by a WebSocket library: a
@@ -110,6 +111,25 @@ func (c *Conn) frameInPlace(buf []byte, opcode byte) []byte {
 		maskBytes(payload, key, 0)
 	}
 	hdr := frameHeader(&h, opcode, len(payload), c.client, key)
+	start := maxFrameHeader - len(hdr)
+	copy(buf[start:], hdr)
+	return buf[start:]
+}
+
+// frameAround makes the header of an unmasked frame whose payload is
+// head, body and tail, for a server's vectored write: buf holds
+// maxFrameHeader reserved bytes and then head, and the returned slice of
+// it is the frame header followed by head. The payload is text when it is
+// valid UTF-8, else binary (RFC 7977 section 4.2); head ends and tail
+// begins with ASCII, so the parts are checked apart.
+func (c *Conn) frameAround(buf, body, tail []byte) []byte {
+	head := buf[maxFrameHeader:]
+	opcode := byte(opBinary)
+	if utf8.Valid(head) && utf8.Valid(body) && utf8.Valid(tail) {
+		opcode = opText
+	}
+	var h [maxFrameHeader]byte
+	hdr := frameHeader(&h, opcode, len(head)+len(body)+len(tail), false, 0)
 	start := maxFrameHeader - len(hdr)
 	copy(buf[start:], hdr)
 	return buf[start:]

@@ -22,9 +22,11 @@ import (
 // a library keeps a connection object and a read buffer for every
 // connection, idle or not, and a relay holds thousands of idle ones. Here
 // an idle connection keeps only the fields of wsReader in its Conn: the
-// frame header is read into a small array, a read-ahead buffer is taken
-// from a pool only while input is waiting, and a message buffer only
-// while a message is being read.
+// frame header is read into a small array, and a read-ahead buffer is
+// taken from a pool only while input is waiting. A data message is not
+// gathered: its payload is handed to the caller as it arrives (wsRead),
+// into whatever buffer the caller reads it with (wsmsrp.go parses MSRP
+// from it), so a message of any size costs a constant amount of memory.
 //
 // gorilla/websocket still runs the server handshake (websocket.go) and
 // supplies the *websocket.CloseError a peer's Close frame is reported as,
@@ -51,15 +53,16 @@ type wsReader struct {
 	end    int32
 	errno  syscall.Errno // error of the last read-ahead
 	hdr    [maxFrameHeader]byte
-}
 
-// init prepares read-ahead when nc is plain TCP.
-func (r *wsReader) init(nc net.Conn) {
-	if tc, ok := nc.(*net.TCPConn); ok {
-		if raw, err := tc.SyscallConn(); err == nil {
-			r.raw, r.readFD = raw, r.readAhead
-		}
-	}
+	// The data message being read (RFC 6455 section 5.4): its current
+	// frame, and what the message's frames announced so far.
+	inMsg  bool   // a message has begun and its last frame is not all read
+	fin    bool   // the current frame is the message's last
+	masked bool   // the current frame's payload is masked with key
+	key    uint32 // masking key, bytes in wire order
+	kpos   int    // position in the current frame's payload, for unmasking
+	left   int64  // payload bytes of the current frame not read yet
+	msgLen int64  // payload bytes the message's frames announced so far
 }
 
 // preload buffers b, bytes read past the handshake, to be read first.
@@ -161,34 +164,6 @@ func (r *wsReader) fill() error {
 	return err
 }
 
-// readAhead is fill's callback to raw.Read, called when the socket may
-// have input; it returns false to have raw.Read wait for more.
-func (r *wsReader) readAhead(fd uintptr) bool {
-	if r.ahead == nil {
-		r.ahead = aheadPool.Get().(*[aheadSize]byte)
-	}
-	var n int
-	var err error
-	for {
-		n, err = syscall.Read(int(fd), r.ahead[:])
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err == syscall.EAGAIN {
-		r.release() // wait without the buffer
-		return false
-	}
-	r.pos, r.end, r.errno = 0, int32(max(n, 0)), 0
-	if err != nil {
-		r.errno, _ = err.(syscall.Errno)
-		if r.errno == 0 {
-			r.errno = syscall.EIO // cannot happen: syscall.Read fails with an Errno
-		}
-	}
-	return true
-}
-
 // wsHeader is a parsed frame header (RFC 6455 section 5.2).
 type wsHeader struct {
 	fin    bool
@@ -216,44 +191,103 @@ func protocolError(reason string) error {
 	return &wsError{code: websocket.CloseProtocolError, reason: reason}
 }
 
-// wsMessage reads the next data message (RFC 6455 section 5.4: a text or
-// binary frame, maybe followed by continuation frames) into a pooled
-// buffer, handling the control frames that come before it or between its
-// fragments on the way (section 5.5). The message buffer is taken only
-// when the message's first frame has arrived. Any error is fatal to the
-// connection.
-func (c *Conn) wsMessage() (*[]byte, error) {
-	var msg *[]byte
-	var err error
+// wsNextMessage reads frames until a text or binary frame begins the next
+// data message (RFC 6455 section 5.4), handling the control frames that
+// come before it (section 5.5). It holds no buffer while it waits. Any
+// error is fatal to the connection.
+func (c *Conn) wsNextMessage() error {
+	r := &c.wsr
 	for {
-		var h wsHeader
-		if h, err = c.wsFrameHeader(msg != nil); err != nil {
-			break
+		h, err := c.wsFrameHeader(false)
+		if err != nil {
+			r.release()
+			return err
 		}
 		if h.opcode >= opClose {
-			if err = c.wsControl(h); err != nil {
-				break
+			if err := c.wsControl(h); err != nil {
+				r.release()
+				return err
 			}
 			continue
 		}
 		// Text frames are not checked for UTF-8: RFC 7977 section 4.2
 		// lets text and binary frames alike carry MSRP, whose bodies are
 		// any bytes; gorilla did not check either.
-		if msg == nil {
-			msg = getBuf()
+		r.inMsg, r.msgLen = true, 0
+		return c.wsBeginFrame(h)
+	}
+}
+
+// wsBeginFrame makes data frame h the current frame of the message.
+func (c *Conn) wsBeginFrame(h wsHeader) error {
+	r := &c.wsr
+	if h.length > c.cfg.readLimit-r.msgLen {
+		return &wsError{code: websocket.CloseMessageTooBig,
+			reason: "message exceeds the read limit of " + strconv.FormatInt(c.cfg.readLimit, 10) + " bytes"}
+	}
+	r.msgLen += h.length
+	r.fin, r.masked, r.key, r.kpos, r.left = h.fin, h.masked, h.key, 0, h.length
+	return nil
+}
+
+// wsRead reads payload bytes of the current data message into p,
+// unmasked: from the current frame and then from the message's
+// continuation frames, handling the control frames between them. It
+// returns io.EOF, maybe with n > 0, once the message's last byte is read;
+// it never returns 0 and nil for a non-empty p. Other errors are fatal.
+func (c *Conn) wsRead(p []byte) (int, error) {
+	r := &c.wsr
+	for r.left == 0 {
+		if r.fin || !r.inMsg {
+			r.inMsg = false
+			return 0, io.EOF
 		}
-		if err = c.wsPayload(msg, h); err != nil {
-			break
+		h, err := c.wsFrameHeader(true)
+		if err != nil {
+			r.release()
+			return 0, err
 		}
-		if h.fin {
-			return msg, nil
+		if h.opcode >= opClose {
+			if err := c.wsControl(h); err != nil {
+				r.release()
+				return 0, err
+			}
+			continue
+		}
+		if err := c.wsBeginFrame(h); err != nil {
+			return 0, err
 		}
 	}
-	if msg != nil {
-		putBuf(msg)
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
 	}
-	c.wsr.release()
-	return nil, err
+	n, err := r.read(c.nc, p, c.hook)
+	if r.masked {
+		r.kpos = maskBytes(p[:n], r.key, r.kpos)
+	}
+	r.left -= int64(n)
+	switch {
+	case r.left == 0 && r.fin:
+		r.inMsg = false
+		return n, io.EOF // whatever err says shows on the next read
+	case n > 0:
+		return n, nil
+	case err == nil:
+		return 0, io.ErrNoProgress // cannot happen: read returns data or an error
+	}
+	r.release()
+	return 0, unexpectedEOF(err)
+}
+
+// wsKnownLeft returns how many payload bytes of the message are still to
+// be read, when the current frame is its last (the count is known);
+// otherwise ok is false.
+func (c *Conn) wsKnownLeft() (n int64, ok bool) {
+	r := &c.wsr
+	if !r.inMsg {
+		return 0, true
+	}
+	return r.left, r.fin
 }
 
 // wsFrameHeader reads and checks a frame header, 2 to 14 bytes read into
@@ -262,7 +296,7 @@ func (c *Conn) wsMessage() (*[]byte, error) {
 func (c *Conn) wsFrameHeader(inMessage bool) (wsHeader, error) {
 	r := &c.wsr
 	b := r.hdr[:]
-	if err := r.readFull(c.nc, b[:2], c.beforeRead); err != nil {
+	if err := r.readFull(c.nc, b[:2], c.hook); err != nil {
 		return wsHeader{}, err
 	}
 	h := wsHeader{fin: b[0]&0x80 != 0, opcode: b[0] & 0x0f, masked: b[1]&0x80 != 0, length: int64(b[1] & 0x7f)}
@@ -280,7 +314,7 @@ func (c *Conn) wsFrameHeader(inMessage bool) (wsHeader, error) {
 	if h.masked {
 		n += 4
 	}
-	if err := r.readFull(c.nc, b[2:2+n], c.beforeRead); err != nil {
+	if err := r.readFull(c.nc, b[2:2+n], c.hook); err != nil {
 		return h, unexpectedEOF(err)
 	}
 	switch ext {
@@ -337,41 +371,6 @@ func opcodeError(what string, opcode byte) error {
 	return protocolError(what + " (opcode " + strconv.Itoa(int(opcode)) + ")")
 }
 
-// wsPayload appends the payload of data frame h, unmasked, to the message
-// in *msg. The buffer grows as bytes arrive rather than by the length the
-// header claims, so a peer that announces a big frame and sends little
-// makes us allocate little.
-func (c *Conn) wsPayload(msg *[]byte, h wsHeader) error {
-	b := *msg
-	if h.length > c.cfg.readLimit-int64(len(b)) {
-		return &wsError{code: websocket.CloseMessageTooBig,
-			reason: "message exceeds the read limit of " + strconv.FormatInt(c.cfg.readLimit, 10) + " bytes"}
-	}
-	pos := 0
-	var err error
-	for left := h.length; left > 0 && err == nil; {
-		if len(b) == cap(b) {
-			b = slices.Grow(b, int(min(left, int64(max(cap(b), firstBuffer)))))
-		}
-		room := b[len(b):cap(b)]
-		if int64(len(room)) > left {
-			room = room[:left]
-		}
-		var n int
-		n, err = c.wsr.read(c.nc, room, c.beforeRead)
-		if h.masked {
-			pos = maskBytes(room[:n], h.key, pos)
-		}
-		b = b[:len(b)+n]
-		left -= int64(n)
-		if left == 0 {
-			err = nil // the frame is whole; an error will show on the next read
-		}
-	}
-	*msg = b
-	return unexpectedEOF(err)
-}
-
 // wsControl handles control frame h at once, also between the fragments
 // of a message (RFC 6455 section 5.5).
 func (c *Conn) wsControl(h wsHeader) error {
@@ -382,7 +381,7 @@ func (c *Conn) wsControl(h wsHeader) error {
 		// an allocation for every Ping.
 		bp = getBuf()
 		payload = slices.Grow((*bp)[:0], maxControlPayload)[:h.length]
-		if err := c.wsr.readFull(c.nc, payload, c.beforeRead); err != nil {
+		if err := c.wsr.readFull(c.nc, payload, c.hook); err != nil {
 			putBuf(bp)
 			return unexpectedEOF(err)
 		}

@@ -27,7 +27,9 @@ func (c *fuzzConn) SetWriteDeadline(time.Time) error { return nil }
 
 // FuzzWSReader feeds arbitrary bytes to a WebSocket Conn's reader, as a
 // server (client false) or as a client: it must never panic or hang, and
-// every piece it returns must respect the configured limits.
+// every piece it returns must respect the configured limits: pieces
+// before a chunk's last are PieceSize bytes, and a last piece is empty
+// only when the whole body is.
 func FuzzWSReader(f *testing.F) {
 	chunk := mustWire(sendReq("fuzz0001", "hello"))
 	f.Add(wsFrame(0x81, chunk, true), false)
@@ -79,6 +81,10 @@ func FuzzWSReader(f *testing.F) {
 			}
 			if len(fr.Msg.Body) > cfg.PieceSize || fr.Offset+int64(len(fr.Msg.Body)) > int64(cfg.MaxChunk) {
 				t.Fatalf("piece of %d bytes at %d", len(fr.Msg.Body), fr.Offset)
+			}
+			if fr.Err == nil && fr.Msg.Body != nil && (!fr.Last && len(fr.Msg.Body) != cfg.PieceSize ||
+				fr.Last && len(fr.Msg.Body) == 0 && fr.Offset > 0) {
+				t.Fatalf("piece of %d bytes at %d, last %v", len(fr.Msg.Body), fr.Offset, fr.Last)
 			}
 		}
 	})

@@ -294,8 +294,12 @@ func TestWSReaderProtocolErrors(t *testing.T) {
 		{"message over the read limit", func(limit int64) [][]byte { return [][]byte{over(limit)} },
 			1009, "read limit"},
 		{"fragments over the read limit", func(limit int64) [][]byte {
+			// A chunk's start, then body: parsed as it comes, refused
+			// when a fragment takes the message past the limit.
+			head := mustWire(sendReq("big00001", "x"))
+			head = head[:bytes.Index(head, []byte("\r\n\r\n"))+4]
 			part := bytes.Repeat([]byte("x"), int(limit/2+1))
-			return [][]byte{wsFrame(0x01, part, true), wsFrame(0x80, part, true)}
+			return [][]byte{wsFrame(0x01, append(head, part...), true), wsFrame(0x80, part, true)}
 		}, 1009, "read limit"},
 	}
 	for _, tc := range tests {

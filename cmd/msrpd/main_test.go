@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -380,6 +381,38 @@ func TestDaemonReloadsUsersFileOnSIGHUP(t *testing.T) {
 		params["nonce"], c.via, resp, params["opaque"])))
 	if r := c.next(); r.StatusCode != 401 {
 		t.Fatalf("carol after the reload: %d, want 401", r.StatusCode)
+	}
+}
+
+// The timeout flags reach the relay: a chunk header that stalls is closed
+// after --header-timeout, a TCP connection that never starts its
+// WebSocket handshake after --handshake-timeout, and a bad value is
+// refused at startup.
+func TestDaemonTimeoutFlags(t *testing.T) {
+	d := startDaemon(t, 2, "--tcp", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--user", "alice:alicepw",
+		"--header-timeout", "300ms", "--handshake-timeout", "300ms")
+	for _, tc := range []struct{ name, addr, send string }{
+		{"header", d.addrs["tcp"], "MSRP abcd1234 AUTH\r\nTo-Path: msrp"},
+		{"handshake", d.addrs["ws"], ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialRaw(t, tc.addr)
+			c.conn.Write([]byte(tc.send))
+			start := time.Now()
+			c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, err := io.Copy(io.Discard, c.conn)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("still open after %v", time.Since(start))
+			}
+			if d := time.Since(start); d < 200*time.Millisecond || d > 3*time.Second {
+				t.Errorf("closed after %v, want about 300ms", d)
+			}
+		})
+	}
+	out, err := exec.Command(msrpdBin, "--tcp", "127.0.0.1:0", "--handshake-timeout", "0s").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--handshake-timeout") {
+		t.Errorf("--handshake-timeout 0s: err %v, output %q; want a refusal", err, out)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/msrpd/msrpd/internal/cliflag"
 	"github.com/msrpd/msrpd/keepalive"
@@ -169,6 +170,10 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 	if err != nil {
 		return cfg, "", nil, err
 	}
+	handshake := c.Duration("handshake-timeout")
+	if handshake <= 0 {
+		return cfg, "", nil, fmt.Errorf("--handshake-timeout must be positive, not %v", handshake)
+	}
 
 	cfg = relay.Config{
 		Expires:                  c.Duration("expires"),
@@ -193,9 +198,12 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 				Misses:   c.Int("keepalive-misses"),
 				Mode:     mode,
 			},
-			TLSConfig:      tlsCfg,
-			AllowedOrigins: c.StringSlice("ws-origin"),
-			LoggerFactory:  lf,
+			HandshakeTimeout: handshake,
+			HeaderTimeout:    offIfZero(c.Duration("header-timeout")),
+			BodyTimeout:      offIfZero(c.Duration("body-timeout")),
+			TLSConfig:        tlsCfg,
+			AllowedOrigins:   c.StringSlice("ws-origin"),
+			LoggerFactory:    lf,
 		},
 	}
 	if c.Bool("web") {
@@ -388,4 +396,13 @@ func parseLevel(s string) (logging.LogLevel, error) {
 		return logging.LogLevelTrace, nil
 	}
 	return 0, fmt.Errorf("--log-level %q: want error, warn, info, debug or trace", s)
+}
+
+// offIfZero maps a flag's 0 (no limit) to the transport's -1: there 0
+// means the default.
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

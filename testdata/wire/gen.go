@@ -164,15 +164,20 @@ Message-ID: 2s93i93idj
 Byte-Range: 1-0/0
 -------4rt5jh9k$
 `),
-		// AG msrplib (Blink, SylkServer) keepalive: bodiless with a
-		// non-standard Keep-Alive header.
-		"valid-bodiless-keepalive-msrplib.msrp": crlf(`MSRP hd8s7s9d SEND
+		// AG msrplib (Blink, SylkServer) keepalive, every 60 s,
+		// byte for byte as python3-msrplib's MSRPSession._keepalive
+		// writes it: make_send_request() (To-Path, From-Path, then
+		// Byte-Range and Message-ID in that order, hex ids of
+		// getrandbits(64), a session id of getrandbits(80)) plus a
+		// non-standard Keep-Alive header; no Content-Type, so the
+		// end-line follows the last header.
+		"valid-bodiless-keepalive-msrplib.msrp": crlf(`MSRP 5e3b9a0c71d2f48e SEND
 To-Path: msrp://relay.example.com:2855/jui787s2f;tcp msrp://bob.example.com:8888/9di4ea;tcp
-From-Path: msrp://10.0.0.7:50123/ksdj2w;tcp
-Message-ID: 8sd7fh2k
+From-Path: msrp://10.0.0.7:50123/83f1c0a94b2de7f6a5c1;tcp
 Byte-Range: 1-0/0
+Message-ID: a04c6e19f3b8d752
 Keep-Alive: yes
--------hd8s7s9d$
+-------5e3b9a0c71d2f48e$
 `),
 		// An empty body: Content-Type, blank line, nothing, CRLF, end-line.
 		"valid-empty-body.msrp": crlf(`MSRP emp7yb0d SEND
@@ -242,7 +247,8 @@ Content-Type: text/plain
 end
 -------d4shes99$
 `),
-		// An unknown method is kept as it arrived (RFC 4975 section 7.3).
+		// An unknown method is kept as it arrived (RFC 4975 section 7.3):
+		// NICKNAME, which RFC 7701 section 7.2 defines for chat rooms.
 		"valid-unknown-method.msrp": crlf(`MSRP unkn0wn1 NICKNAME
 To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp
 From-Path: msrp://alice.example.com:7777/iau39soe2843z;tcp
@@ -275,16 +281,25 @@ Content-Type: text/plain
 hi!
 -------1pv6tr4n$
 `),
-		// The msrp-node-lib heartbeat: an ordinary SEND with a body.
-		"valid-heartbeat-msrp-node-lib.msrp": crlf(`MSRP hb0000001 SEND
+		// The msrp-node-lib heartbeat, every 5 s: an ordinary SEND with
+		// a body, byte for byte as its ChunkSender and
+		// Message.OutgoingRequest.encode write it (Message-ID of NTP
+		// seconds and eight base-36 characters, Success-Report and
+		// Failure-Report, Content-Disposition on a first chunk, then
+		// Byte-Range, which encode adds last, then Content-Type; an
+		// eight-character base-36 transaction id).
+		"valid-heartbeat-msrp-node-lib.msrp": crlf(`MSRP k7x2m9qa SEND
 To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp
 From-Path: msrp://alice.example.com:7777/iau39soe2843z;tcp
-Message-ID: hb1
+Message-ID: 3972813905.4fj29xkq
+Success-Report: yes
+Failure-Report: yes
+Content-Disposition: inline
 Byte-Range: 1-9/9
 Content-Type: text/x-msrp-heartbeat
 
 HEARTBEAT
--------hb0000001$
+-------k7x2m9qa$
 `),
 
 		// Invalid samples; the expected error of each is in wire_test.go.
