@@ -8,6 +8,7 @@ import (
 	"github.com/pion/logging"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/srv"
 )
 
 // Defaults applied to zero fields of Config.
@@ -32,6 +33,16 @@ type Config struct {
 	// msrp://host:port;tcp or msrps://host:port;tcp (also tcp://host:port
 	// and tls://host:port). "" means no relay: Listener is then required.
 	Relay string
+	// Relays are more relays, tried in turn after Relay when it cannot be
+	// reached, and when the connection to one is lost: the next one gets
+	// the new AUTH (and the Use-Path changes). An msrp or msrps URI
+	// without a port, here or in Relay (msrps://example.com;tcp), names
+	// a domain whose relays are found through its SRV records (RFC 4976
+	// section 8), tried in their order; the AUTH goes to that URI.
+	Relays []string
+	// Resolver looks up SRV records and relay host names. Default:
+	// srv.System(), the system's DNS.
+	Resolver srv.Resolver
 	// Listener, for a session without a relay, gives our URI its address
 	// and accepts the peer's connection when we are passive (RFC 6135).
 	// It is used only when Relay is "".

@@ -11,6 +11,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/srv"
 	"github.com/msrpd/msrpd/transport"
 )
 
@@ -19,11 +20,12 @@ import (
 // connection to the peer (see Config.Listener and Connect). Create it
 // with Dial; see the package documentation for its concurrency rules.
 type Endpoint struct {
-	cfg    Config
-	log    logging.LeveledLogger
-	target relayTarget // with a relay
-	ln     *Listener   // without one
-	tcfg   transport.Config
+	cfg      Config
+	log      logging.LeveledLogger
+	specs    []relaySpec // with a relay: Config.Relay and Config.Relays
+	resolver srv.Resolver
+	ln       *Listener // without one
+	tcfg     transport.Config
 
 	window  chan struct{} // one token per outstanding SEND chunk
 	inbox   chan *Message // when Config.OnMessage is nil
@@ -55,7 +57,8 @@ type Endpoint struct {
 
 // session is what one connection's AUTH gave.
 type session struct {
-	uri     string // our own URI (From-Path)
+	target  relayTarget // the relay it is on
+	uri     string      // our own URI (From-Path)
 	usePath string
 	expires time.Duration
 }
@@ -82,8 +85,9 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 		return nil, err
 	}
 	e := &Endpoint{
-		cfg: cfg,
-		log: cfg.LoggerFactory.NewLogger("endpoint"),
+		cfg:      cfg,
+		log:      cfg.LoggerFactory.NewLogger("endpoint"),
+		resolver: cfg.Resolver,
 		tcfg: transport.Config{
 			Keepalive:     cfg.Keepalive,
 			TLSConfig:     cfg.TLSConfig,
@@ -96,6 +100,10 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 		txns:    map[string]*txn{},
 		outs:    map[string]*outMsg{},
 	}
+	if e.resolver == nil {
+		e.resolver = srv.System()
+	}
+	e.tcfg.DialContext = e.dialResolved
 	if cfg.OnMessage == nil {
 		e.inbox = make(chan *Message, DefaultInboxSize)
 	}
@@ -106,10 +114,10 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 	if cfg.Relay == "" {
 		return e.openDirect()
 	}
-	if e.target, err = parseRelay(cfg.Relay, cfg.RelayURI); err != nil {
+	if e.specs, err = parseRelays(cfg); err != nil {
 		return nil, err
 	}
-	c, s, err := e.connect(ctx)
+	c, s, err := e.connect(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +308,9 @@ func (e *Endpoint) LocalAddr() net.Addr {
 // Transport returns "ws" for a WebSocket relay (ws or wss) and "tcp"
 // otherwise (tcp or tls, or no relay).
 func (e *Endpoint) Transport() string {
-	if e.target.ws {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sess.target.ws {
 		return "ws"
 	}
 	return "tcp"

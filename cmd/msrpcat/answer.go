@@ -80,7 +80,7 @@ func runAnswer(c *cli.Context) error {
 		return err
 	}
 	defer a.ua.Close()
-	if c.String("relay") == "" {
+	if firstRelay(c) == "" {
 		ecfg, err := endpointConfig(c, "user")
 		if err != nil {
 			return err
@@ -187,7 +187,7 @@ func (a *answerer) onInvite(in *sipua.Incoming) {
 		reject(488, "Not Acceptable Here", err.Error())
 		return
 	}
-	setup, err := sdp.AnswerSetup(m.Setup, setupPreference(c, c.String("relay") != "", m))
+	setup, err := sdp.AnswerSetup(m.Setup, setupPreference(c, firstRelay(c) != "", m))
 	if err != nil {
 		reject(488, "Not Acceptable Here", err.Error())
 		return

@@ -80,7 +80,7 @@ func runCall(c *cli.Context) error {
 	defer ua.Close()
 	host := hostOf(ua.Addr())
 	var ln *endpoint.Listener
-	if c.String("relay") == "" {
+	if firstRelay(c) == "" {
 		ecfg, err := endpointConfig(c, "user")
 		if err != nil {
 			return err

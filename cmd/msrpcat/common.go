@@ -17,6 +17,7 @@ import (
 	"github.com/msrpd/msrpd/internal/cliflag"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/srv"
 )
 
 // commonFlags are the flags of every command that talks through a relay.
@@ -26,14 +27,15 @@ func commonFlags() []cli.Flag { return msrpFlags(true) }
 // how to trust TLS peers; relayRequired is false for call and answer,
 // which work without a relay.
 func msrpFlags(relayRequired bool) []cli.Flag {
-	relayUsage := "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp"
+	relayUsage := "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp; msrps://DOMAIN;tcp without a port finds the domain's relays through DNS SRV records; repeat it (or give a comma list) for relays to fail over to: a lost relay is replaced by the next one, with a new AUTH and path"
 	userUsage := "Digest credentials `NAME:PASSWORD`"
 	if !relayRequired {
 		relayUsage += "; without it the MSRP session goes straight to the peer"
 		userUsage = "the relay's Digest credentials `NAME:PASSWORD` (with --relay)"
 	}
 	return append(cliflag.NameEnv([]cli.Flag{
-		&cli.StringFlag{Name: "relay", Required: relayRequired, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: relayUsage, Action: cliflag.One("relay", checkRelay)},
+		&cli.StringSliceFlag{Name: "relay", Required: relayRequired, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: relayUsage, Action: cliflag.Each("relay", checkRelay)},
+		&cli.StringFlag{Name: "dns", Usage: "DNS server `ADDR` (host:port) for SRV records and relay names (default: the system's)", Action: cliflag.One("dns", cliflag.HostPort)},
 		&cli.StringFlag{Name: "user", Required: relayRequired, EnvVars: []string{"MSRPCAT_USER"}, Usage: userUsage, Action: userAction("user")},
 		&cli.StringFlag{Name: "relay-uri", Usage: "`URI` to address the AUTH to (default: msrp://host:port;ws or ;tcp from --relay)", Action: cliflag.One("relay-uri", checkURI)},
 		&cli.StringFlag{Name: "digest-method", Value: "AUTH", Usage: "`METHOD` hashed into the Digest response (AUTH per RFC 4976; MSRP for some relays)", Action: cliflag.One("digest-method", checkMethod)},
@@ -124,7 +126,7 @@ func checkMethod(s string) error {
 // the credentials empty; the caller sets Listener.
 func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
 	var name, pass string
-	if c.String("relay") != "" {
+	if firstRelay(c) != "" {
 		var err error
 		if name, pass, err = splitUser(c.String(userFlag), userFlag); err != nil {
 			return endpoint.Config{}, err
@@ -148,8 +150,18 @@ func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
 	if ka.Interval == 0 {
 		ka.Interval = -1
 	}
+	var res srv.Resolver
+	if d := c.String("dns"); d != "" {
+		res = srv.New(srv.Config{Server: d})
+	}
+	var more []string
+	if relays := c.StringSlice("relay"); len(relays) > 1 {
+		more = relays[1:]
+	}
 	return endpoint.Config{
-		Relay:             c.String("relay"),
+		Relay:             firstRelay(c),
+		Relays:            more,
+		Resolver:          res,
 		RelayURI:          c.String("relay-uri"),
 		User:              name,
 		Password:          pass,
@@ -193,4 +205,13 @@ func isText(contentType string) bool {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// firstRelay is the first --relay, "" without one (call and answer
+// work without a relay).
+func firstRelay(c *cli.Context) string {
+	if rs := c.StringSlice("relay"); len(rs) > 0 {
+		return rs[0]
+	}
+	return ""
 }

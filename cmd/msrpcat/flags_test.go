@@ -52,6 +52,8 @@ func badFlags(dir string) []badFlag {
 	return []badFlag{
 		{"", "relay", []string{"--relay", "127.0.0.1:2855"}, nil, `--relay "127.0.0.1:2855": ` + relayWant},
 		{"", "relay", []string{"--relay", "msrp://127.0.0.1:2855;ws"}, nil, `--relay "msrp://127.0.0.1:2855;ws": ` + relayWant},
+		{"", "relay", []string{"--relay", "ws://127.0.0.1:2/,relay.example.com"}, nil, `--relay "relay.example.com": ` + relayWant},
+		{"", "dns", []string{"--dns", "127.0.0.53"}, nil, `--dns "127.0.0.53": want HOST:PORT`},
 		{"", "user", []string{"--user", "bob"}, nil, `--user "bob": want NAME:PASSWORD`},
 		{"", "relay-uri", []string{"--relay-uri", "relay.example.com"}, nil, `--relay-uri "relay.example.com": want an MSRP URI such as msrp://HOST:PORT;tcp`},
 		{"", "digest-method", []string{"--digest-method", "md5"}, nil, `--digest-method "md5": want a method name in capitals, such as AUTH or MSRP`},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -37,15 +39,20 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "client-ca", Category: "TLS", Usage: "CA `FILE` (PEM): ask TLS peers for certificates and verify them (mutual TLS between relays); also verifies outbound relays"},
 		&cli.BoolFlag{Name: "require-client-cert", Category: "TLS", Usage: "with --client-ca, refuse tls and wss connections, clients' too, that present no certificate it verifies (by default clients may come without one and authenticate with Digest)"},
 		&cli.StringFlag{Name: "host", Category: "Identity", Usage: "host `NAME` in the relay's URIs (default: the TCP/TLS listen address, else the machine's host name)", Action: cliflag.One("host", cliflag.HostName)},
+		&cli.StringSliceFlag{Name: "domain", Category: "Identity", Usage: "serve domain `NAME[=HOST]` too (repeatable): an AUTH to msrps://NAME;tcp (or to HOST) is challenged in realm NAME and its Use-Path names HOST (default: --host); give every relay of a farm the domain, each with its own HOST", Action: cliflag.Each("domain", checkDomain)},
 		&cli.StringFlag{Name: "advertise", Category: "Identity", Usage: "`HOST:PORT` put in Use-Path URIs, when clients reach the relay through NAT or a proxy", Action: cliflag.One("advertise", cliflag.HostPort)},
 		&cli.StringSliceFlag{Name: "ws-origin", Category: "Listeners", Usage: "allowed WebSocket Origins (`LIST`, e.g. https://app.example.com; * allows any); same-origin and Origin-less requests are always allowed", Action: cliflag.Each("ws-origin", cliflag.Origin)},
 		&cli.StringSliceFlag{Name: "outbound-allow", Category: "Outbound", Usage: "next hops the relay may dial although the defaults refuse them: `LIST` of CIDRs and host names, e.g. 127.0.0.0/8 for relays on this machine, 10.0.0.0/8 for a farm on a private network (never the relay's own listeners)", Action: cliflag.Each("outbound-allow", cliflag.NetOrName)},
 		&cli.StringSliceFlag{Name: "outbound-deny", Category: "Outbound", Usage: "next hops the relay never dials: `LIST` of CIDRs and host names; wins over --outbound-allow", Action: cliflag.Each("outbound-deny", cliflag.NetOrName)},
+		&cli.StringFlag{Name: "dns", Category: "Outbound", Usage: "DNS server `ADDR` (host:port) for next hops' names and SRV records; default: the system's (SRV records from /etc/resolv.conf's servers)", Action: cliflag.One("dns", cliflag.HostPort)},
 		&cli.BoolFlag{Name: "outbound-plain", Category: "Outbound", Usage: "also dial plain msrp (TCP) next hops; by default only msrps (TLS, certificate verified)"},
 		&cli.BoolFlag{Name: "web", Category: "Listeners", Value: true, Usage: "serve the browser chat page on ws and wss listeners (GETs without Upgrade: websocket); --web=false answers them 404"},
 		&cli.StringFlag{Name: "realm", Category: "Authentication", Usage: "Digest `REALM` (default: the host name)", Action: cliflag.One("realm", realmCheck)},
 		&cli.StringSliceFlag{Name: "user", Category: "Authentication", Usage: "a user as `NAME:PASSWORD` (repeatable)", Action: cliflag.Users("user", false)},
 		&cli.StringFlag{Name: "users-file", Category: "Authentication", Usage: "htdigest `FILE` (user:realm:HA1 lines), re-read on SIGHUP"},
+		&cli.StringFlag{Name: "users-db", Category: "Authentication", Usage: "read users from an SQL database, `DSN` postgres://USER:PASS@HOST[:PORT]/DB[?sslmode=...] or mysql://USER:PASS@HOST[:PORT]/DB (MariaDB too): by default Kamailio's/OpenSIPS's subscriber table (ha1, or password where ha1 is empty, by username and domain = realm)"},
+		&cli.StringFlag{Name: "users-db-query", Category: "Authentication", Usage: "`SQL` returning ha1 [, password] for a user name and realm ($1, $2 in PostgreSQL; ?, ? in MySQL), for schemas other than subscriber"},
+		&cli.GenericFlag{Name: "users-db-cache", Category: "Authentication", Value: &cliflag.Duration{D: 30 * time.Second}, Usage: "how long (`DURATION`) a user found in --users-db is kept (answers AUTHs during a database outage too); 0 keeps none"},
 		&cli.GenericFlag{Name: "max-auth-failures-per-ip", Category: "Authentication", Value: &cliflag.Int{N: 20, Min: 1, MinusOne: "no limit"}, Usage: "`N` failed AUTHs one IP address may make per minute, across connections, before its AUTHs are refused until the minute ends; -1 for no limit (each connection is closed after 3 failures regardless)"},
 		&cli.GenericFlag{Name: "expires", Category: "Authentication", Value: &cliflag.Duration{D: 30 * time.Minute, NonZero: true}, Usage: "lifetime (`DURATION`) of a Use-Path URI when the AUTH asks for none"},
 		&cli.GenericFlag{Name: "min-expires", Category: "Authentication", Value: &cliflag.Duration{D: time.Minute, NonZero: true}, Usage: "shortest Expires (`DURATION`) an AUTH may ask for (423 below)"},
@@ -81,4 +88,13 @@ func withEnv(fs []cli.Flag) []cli.Flag {
 		}
 	}
 	return cliflag.NameEnv(fs)
+}
+
+// checkDomain checks a --domain entry: NAME or NAME=HOST, host names.
+func checkDomain(s string) error {
+	name, host, hasHost := strings.Cut(s, "=")
+	if cliflag.HostName(name) != nil || hasHost && cliflag.HostName(host) != nil {
+		return errors.New("want NAME or NAME=HOST (host names), e.g. example.com=relay1.example.com")
+	}
+	return nil
 }

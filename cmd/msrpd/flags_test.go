@@ -76,6 +76,11 @@ func badFlags(dir string) []badFlag {
 		{"forward-chunk", []string{"--forward-chunk", "1KiB"}, nil, `--forward-chunk "1KiB": must be at least 2KiB`},
 		{"forward-chunk", []string{"--forward-chunk", "1MiB", "--max-chunk", "64KiB"}, nil, "--forward-chunk 1MiB is larger than --max-chunk 64KiB"},
 		{"max-connections", []string{"--max-connections", "-5"}, nil, `--max-connections "-5": want a whole number of at least 1, or -1 for no limit`},
+		{"domain", []string{"--domain", "example.com=relay one"}, nil, `--domain "example.com=relay one": want NAME or NAME=HOST (host names)`},
+		{"dns", []string{"--dns", "8.8.8.8"}, nil, `--dns "8.8.8.8": want HOST:PORT such as relay.example.com:2855 or 192.0.2.7:2855`},
+		{"users-db", []string{"--users-db", "oracle://u:hunter2@db/x"}, nil, "--users-db: "},
+		{"users-db-query", []string{"--users-db-query", "SELECT ha1 FROM x WHERE u = $1 AND r = $2"}, nil, "--users-db-query needs --users-db"},
+		{"users-db-cache", []string{"--users-db-cache", "half a minute"}, nil, `--users-db-cache "half a minute": ` + dur},
 		{"handshake-timeout", []string{"--handshake-timeout", "0"}, nil, `--handshake-timeout "0": must be more than 0`},
 		{"header-timeout", []string{"--header-timeout", "30 s"}, nil, `--header-timeout "30 s": ` + dur},
 		{"body-timeout", nil, map[string]string{"MSRPD_BODY_TIMEOUT": "-1m"}, `MSRPD_BODY_TIMEOUT="-1m" (--body-timeout): must not be negative`},
@@ -102,13 +107,22 @@ func TestBadFlagValues(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, msrpdBin, tc.args...)
+			// A loopback listener on a free port, so that nothing
+			// but the case can fail (the default ports may be taken).
+			args := tc.args
+			if tc.env == nil {
+				args = append([]string{"--tcp", "127.0.0.1:0"}, args...)
+			}
+			cmd := exec.CommandContext(ctx, msrpdBin, args...)
 			cmd.Env = os.Environ()
 			for k, v := range tc.env {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
 			out, err := cmd.CombinedOutput()
 			checkFlagError(t, "msrpd", string(out), err, tc.want)
+			if strings.Contains(string(out), "hunter2") {
+				t.Errorf("the output shows a password: %q", out)
+			}
 		})
 	}
 }
