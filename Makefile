@@ -11,6 +11,7 @@ FUZZ_TARGETS := \
 	./msrp:FuzzParseURI \
 	./relay:FuzzParseDigest \
 	./relay:FuzzRelayRequest \
+	./sdp:FuzzParse \
 	./transport:FuzzWSReader
 
 .PHONY: all build run test vet unit js fuzz-short fuzz bench soak clean
@@ -33,6 +34,7 @@ unit:
 	$(GO) test -race -timeout 300s ./...
 	# Memory bounds mean nothing under -race: check them in a plain build.
 	$(GO) test -count=1 -run 'TestLargeTransferRechunked|TestReliabilitySlowConsumer$$|TestWebSocketChunkMemory|TestWebSocketUploadsRSS' ./relay/
+	$(GO) test -count=1 -v -run 'TestCallFileRSS$$' ./cmd/msrpcat/
 
 # The JavaScript client's unit tests (web/msrp_cases.js); the same cases
 # run in Chromium in web/browser_test.go.

@@ -8,6 +8,7 @@ import (
 	"github.com/pion/logging"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/srv"
 )
 
 // Defaults applied to zero fields of Config.
@@ -26,12 +27,26 @@ const (
 )
 
 // Config configures an Endpoint. The zero value of every field except
-// Relay means its default.
+// Relay (or Listener) means its default.
 type Config struct {
 	// Relay is the relay to connect to: ws://host:port/path, wss://...,
 	// msrp://host:port;tcp or msrps://host:port;tcp (also tcp://host:port
-	// and tls://host:port). Required.
+	// and tls://host:port). "" means no relay: Listener is then required.
 	Relay string
+	// Relays are more relays, tried in turn after Relay when it cannot be
+	// reached, and when the connection to one is lost: the next one gets
+	// the new AUTH (and the Use-Path changes). An msrp or msrps URI
+	// without a port, here or in Relay (msrps://example.com;tcp), names
+	// a domain whose relays are found through its SRV records (RFC 4976
+	// section 8), tried in their order; the AUTH goes to that URI.
+	Relays []string
+	// Resolver looks up SRV records and relay host names. Default:
+	// srv.System(), the system's DNS.
+	Resolver srv.Resolver
+	// Listener, for a session without a relay, gives our URI its address
+	// and accepts the peer's connection when we are passive (RFC 6135).
+	// It is used only when Relay is "".
+	Listener *Listener
 	// RelayURI overrides the URI the AUTH is addressed to (its To-Path and
 	// Digest uri). "" means msrp[s]://host:port;ws for a WebSocket URL and
 	// msrp[s]://host:port;tcp for a TCP or TLS one.
@@ -104,8 +119,13 @@ type Config struct {
 
 // withDefaults returns cfg with zero fields filled in.
 func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Relay == "" && cfg.Listener == nil {
+		return cfg, fmt.Errorf("%w: Relay or Listener is required", ErrBadConfig)
+	}
 	if cfg.Relay == "" {
-		return cfg, fmt.Errorf("%w: Relay is required", ErrBadConfig)
+		// The session is the connection to the peer: when it is lost, a
+		// new one would need a new SDP exchange.
+		cfg.ReconnectAttempts = 0
 	}
 	if cfg.DigestMethod == "" {
 		cfg.DigestMethod = "AUTH"

@@ -10,23 +10,52 @@ import (
 	"github.com/msrpd/msrpd/transport"
 )
 
-// connect dials the relay and runs the AUTH exchange, reading the
+// connect connects to the first relay that takes us (see candidates):
+// lost is the dial target of the relay just lost, tried last, or "".
+func (e *Endpoint) connect(ctx context.Context, lost string) (*transport.Conn, session, error) {
+	lctx, cancel := context.WithTimeout(ctx, e.cfg.DialTimeout)
+	ts, err := e.candidates(lctx, lost)
+	cancel()
+	if err != nil {
+		return nil, session{}, err
+	}
+	var errs []error
+	for _, t := range ts {
+		c, s, err := e.connectTo(ctx, t)
+		if err == nil {
+			return c, s, nil
+		}
+		if len(ts) > 1 {
+			e.log.Debugf("relay %s: %v", t.name, err)
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(errs) == 1 {
+		return nil, session{}, errs[0]
+	}
+	return nil, session{}, fmt.Errorf("endpoint: no relay took us: %w", errors.Join(errs...))
+}
+
+// connectTo dials relay t and runs the AUTH exchange, reading the
 // connection directly: nobody knows our Use-Path yet, so nothing but AUTH
 // responses can arrive. The read loop starts afterwards.
-func (e *Endpoint) connect(ctx context.Context) (*transport.Conn, session, error) {
+func (e *Endpoint) connectTo(ctx context.Context, t relayTarget) (*transport.Conn, session, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.DialTimeout)
 	defer cancel()
-	c, err := transport.Dial(ctx, e.target.dial, e.tcfg)
+	c, err := transport.Dial(ctx, t.dial, e.tcfg)
 	if err != nil {
 		return nil, session{}, fmt.Errorf("endpoint: %w", err)
 	}
 	// A context that ends mid-AUTH closes the connection, which ends Read.
 	stop := context.AfterFunc(ctx, func() { _ = c.Close(transport.ReasonLocal, "AUTH timed out") })
 	defer stop()
-	s := session{uri: e.target.ownURI(c.LocalAddr())}
+	s := session{target: t, uri: t.ownURI(c.LocalAddr())}
 	res, err := e.authenticate(func(req *msrp.Message) (*msrp.Message, error) {
-		return directRoundTrip(c, req)
-	}, e.target.uri, s.uri)
+		return e.directRoundTrip(c, req)
+	}, t.uri, s.uri)
 	if err != nil {
 		_ = c.Close(transport.ReasonLocal, "AUTH failed")
 		if ctx.Err() != nil {
@@ -38,19 +67,22 @@ func (e *Endpoint) connect(ctx context.Context) (*transport.Conn, session, error
 		return nil, session{}, err
 	}
 	s.usePath, s.expires = res.usePath, res.expires
-	e.log.Infof("AUTH to %s as %q ok: Use-Path %s, expires %v", e.cfg.Relay, e.cfg.User, s.usePath, s.expires)
+	e.log.Infof("AUTH to %s as %q ok: Use-Path %s, expires %v", t.name, e.cfg.User, s.usePath, s.expires)
 	return c, s, nil
 }
 
 // directRoundTrip sends req and reads c until its response.
-func directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error) {
-	if err := c.Send(req); err != nil {
+func (e *Endpoint) directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error) {
+	if err := e.send(c, req); err != nil {
 		return nil, err
 	}
 	for {
 		f, err := c.Read()
 		if err != nil {
 			return nil, err
+		}
+		if f.Offset == 0 {
+			e.trace("in", c, f.Msg)
 		}
 		if f.Last && f.Err == nil && !f.Msg.IsRequest() && f.Msg.TransactionID == req.TransactionID {
 			return f.Msg, nil
@@ -59,24 +91,18 @@ func directRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error
 }
 
 // run serves connection c, and after it is lost, reconnects with backoff
-// and serves the next, until Close or the attempts are used up.
-func (e *Endpoint) run(c *transport.Conn) {
+// and serves the next, until Close or the attempts are used up. first is
+// a frame already read from c, or nil.
+func (e *Endpoint) run(c *transport.Conn, first *transport.Frame) {
 	defer e.wg.Done()
-	defer close(e.done)
+	defer e.finish()
 	for c != nil {
-		err := e.readLoop(c)
+		err := e.readLoop(c, first)
+		first = nil
 		if !e.lost(c, err) {
 			break
 		}
-		c = e.reconnect()
-	}
-	e.mu.Lock()
-	if e.err == nil {
-		e.err = ErrClosed
-	}
-	e.mu.Unlock()
-	if e.inbox != nil {
-		close(e.inbox)
+		c = e.reconnect(e.relayOf())
 	}
 }
 
@@ -103,19 +129,47 @@ func (e *Endpoint) lost(c *transport.Conn, cause error) bool {
 	e.mu.Unlock()
 	finish()
 	if !closed {
-		e.log.Warnf("connection to %s lost: %v", e.cfg.Relay, cause)
+		if e.cfg.Relay == "" && c.Reason() == transport.ReasonPeerClosed {
+			// Without a relay the peer closing is how a session ends.
+			e.log.Infof("connection to %s closed by the peer", e.remoteName(c))
+		} else {
+			e.log.Warnf("connection to %s lost: %v", e.remoteName(c), cause)
+		}
 		e.emit(Event{Kind: EventDisconnected, Err: cause})
 	}
 	return again
 }
 
-// reconnect dials and AUTHs again with exponential backoff. It returns
-// nil after Close or when the attempts are used up.
-func (e *Endpoint) reconnect() *transport.Conn {
+// relayOf returns the dial target of the current (or last) session's
+// relay; relayName its name for logs.
+func (e *Endpoint) relayOf() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sess.target.dial
+}
+
+func (e *Endpoint) relayName() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sess.target.name
+}
+
+// reconnect dials and AUTHs again with exponential backoff, trying the
+// relay just lost (lost) last. With more than one relay the first attempt
+// is at once: the others are not known to be down. It returns nil after
+// Close or when the attempts are used up.
+func (e *Endpoint) reconnect(lost string) *transport.Conn {
 	wait := e.cfg.BackoffInitial
+	first := wait
+	if len(e.specs) > 1 || e.specs[0].srv {
+		first = 0
+	}
 	var last error
 	for attempt := 1; e.cfg.ReconnectAttempts < 0 || attempt <= e.cfg.ReconnectAttempts; attempt++ {
 		t := time.NewTimer(wait)
+		if attempt == 1 {
+			t.Reset(first)
+		}
 		select {
 		case <-e.closing:
 			t.Stop()
@@ -130,7 +184,7 @@ func (e *Endpoint) reconnect() *transport.Conn {
 			case <-ctx.Done():
 			}
 		}()
-		c, s, err := e.connect(ctx)
+		c, s, err := e.connect(ctx, lost)
 		cancel()
 		if err == nil {
 			e.mu.Lock()
@@ -141,7 +195,7 @@ func (e *Endpoint) reconnect() *transport.Conn {
 			}
 			e.mu.Unlock()
 			e.install(c, s)
-			e.log.Infof("reconnected to %s after %d attempt(s): new Use-Path %s", e.cfg.Relay, attempt, s.usePath)
+			e.log.Infof("reconnected to %s after %d attempt(s): new Use-Path %s", s.target.name, attempt, s.usePath)
 			e.emit(Event{Kind: EventReconnected, UsePath: s.usePath, Path: s.path(), Attempt: attempt})
 			return c
 		}
@@ -168,4 +222,13 @@ func (e *Endpoint) reconnect() *transport.Conn {
 		e.emit(Event{Kind: EventGaveUp, Err: last})
 	}
 	return nil
+}
+
+// remoteName names the other end of c for logs: the relay, or the peer's
+// address.
+func (e *Endpoint) remoteName(c *transport.Conn) string {
+	if e.cfg.Relay != "" {
+		return e.relayName()
+	}
+	return "peer " + c.RemoteAddr().String()
 }

@@ -3,6 +3,14 @@
 // with AUTH and HTTP Digest, and holds one session, whose path
 // (Use-Path, then our own URI) a peer puts in its To-Path.
 //
+// A session can also go without a relay (RFC 4975 section 5.4): its URI
+// is on a Listener's address, and Connect either dials the peer's first
+// path URI (a=setup:active, RFC 6135) or waits for the peer to connect
+// to the Listener, which hands the connection to the session its first
+// request names. Either way Connect starts the session the way SDP
+// offer/answer says: the active side sends a bodiless SEND, the passive
+// side waits for the peer's first request.
+//
 // An Endpoint sends messages chunked at Config.ChunkSize with a window of
 // outstanding SEND chunks, each awaiting its 200 for Config.ChunkTimeout;
 // failure REPORTs and non-200 responses fail the message with a
@@ -36,4 +44,6 @@
 //     (Dial's caller, the reader, the reconnect loop, the refresh timer).
 //   - One sweeper goroutine per Endpoint checks timeouts a few times per
 //     ChunkTimeout; an idle Endpoint costs two goroutines.
+//   - A Listener has one accept goroutine; each accepted connection's
+//     read loop runs on the goroutine that accepted it.
 package endpoint

@@ -10,23 +10,33 @@ import (
 	"github.com/pion/logging"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/srv"
 	"github.com/msrpd/msrpd/transport"
 )
 
-// Endpoint is an MSRP endpoint with one connection to its relay and one
-// session (Use-Path) on it. Create it with Dial; see the package
-// documentation for its concurrency rules.
+// Endpoint is an MSRP endpoint with one session: through a relay, one
+// connection to the relay and the Use-Path it gave; without one, one
+// connection to the peer (see Config.Listener and Connect). Create it
+// with Dial; see the package documentation for its concurrency rules.
 type Endpoint struct {
-	cfg    Config
-	log    logging.LeveledLogger
-	target relayTarget
-	tcfg   transport.Config
+	cfg      Config
+	log      logging.LeveledLogger
+	specs    []relaySpec // with a relay: Config.Relay and Config.Relays
+	resolver srv.Resolver
+	ln       *Listener // without one
+	tcfg     transport.Config
 
 	window  chan struct{} // one token per outstanding SEND chunk
 	inbox   chan *Message // when Config.OnMessage is nil
 	closing chan struct{} // closed by Close
 	done    chan struct{} // closed when the Endpoint stops for good
+	bound   chan struct{} // closed when the first request from the peer came
 	wg      sync.WaitGroup
+
+	finishOnce sync.Once
+	boundOnce  sync.Once
+	traceOn    bool // the logger has trace level (traceProbe)
 
 	mu      sync.Mutex
 	conn    *transport.Conn // nil while reconnecting or after the end
@@ -36,33 +46,48 @@ type Endpoint struct {
 	failed  recentIDs          // messages that ended in failure lately
 	refresh *time.Timer
 	closed  bool
+	running bool  // a read loop goroutine owns done (run)
 	err     error // why the Endpoint stopped
+
+	peerPath string                       // the peer's SDP path, once Connect was called
+	peer     msrp.URI                     // its last URI
+	accepted msrp.URI                     // without a relay: the last From-Path URI of the peer that connected
+	extra    map[*transport.Conn]struct{} // further connections from the peer's relay
 }
 
 // session is what one connection's AUTH gave.
 type session struct {
-	uri     string // our own URI (From-Path)
+	target  relayTarget // the relay it is on
+	uri     string      // our own URI (From-Path)
 	usePath string
 	expires time.Duration
 }
 
-func (s session) path() string { return s.usePath + " " + s.uri }
+func (s session) path() string { return joinPaths(s.usePath, s.uri) }
+
+// joinPaths joins space-separated URI lists, skipping empty ones.
+func joinPaths(paths ...string) string {
+	var f []string
+	for _, p := range paths {
+		f = append(f, strings.Fields(p)...)
+	}
+	return strings.Join(f, " ")
+}
 
 // Dial connects to the relay, authenticates and returns an Endpoint whose
-// session is ready: Path() is what a peer needs.
+// session is ready: Path() is what a peer needs. Without a relay
+// (Config.Relay empty, Config.Listener set) it dials nothing: the session
+// gets a URI on the Listener's address, and Connect makes or awaits the
+// connection once the peer's path is known.
 func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	t, err := parseRelay(cfg.Relay, cfg.RelayURI)
-	if err != nil {
-		return nil, err
-	}
 	e := &Endpoint{
-		cfg:    cfg,
-		log:    cfg.LoggerFactory.NewLogger("endpoint"),
-		target: t,
+		cfg:      cfg,
+		log:      cfg.LoggerFactory.NewLogger("endpoint"),
+		resolver: cfg.Resolver,
 		tcfg: transport.Config{
 			Keepalive:     cfg.Keepalive,
 			TLSConfig:     cfg.TLSConfig,
@@ -71,20 +96,33 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 		window:  make(chan struct{}, cfg.Window),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
+		bound:   make(chan struct{}),
 		txns:    map[string]*txn{},
 		outs:    map[string]*outMsg{},
 	}
+	if e.resolver == nil {
+		e.resolver = srv.System()
+	}
+	e.tcfg.DialContext = e.dialResolved
 	if cfg.OnMessage == nil {
 		e.inbox = make(chan *Message, DefaultInboxSize)
 	}
-	c, s, err := e.connect(ctx)
+	e.log.Tracef("%v", traceProbe{&e.traceOn})
+	if cfg.Relay == "" {
+		return e.openDirect()
+	}
+	if e.specs, err = parseRelays(cfg); err != nil {
+		return nil, err
+	}
+	c, s, err := e.connect(ctx, "")
 	if err != nil {
 		return nil, err
 	}
 	e.install(c, s)
+	e.running = true
 	e.emit(Event{Kind: EventConnected, UsePath: s.usePath, Path: s.path()})
 	e.wg.Add(2)
-	go e.run(c)
+	go e.run(c, nil)
 	go e.sweep()
 	return e, nil
 }
@@ -115,7 +153,18 @@ func (e *Endpoint) URI() string {
 // PathTo returns the To-Path for sending to a peer whose session path
 // (its Path()) is peerPath: our Use-Path, then the peer's path.
 func (e *Endpoint) PathTo(peerPath string) string {
-	return e.UsePath() + " " + strings.Join(strings.Fields(peerPath), " ")
+	return joinPaths(e.UsePath(), peerPath)
+}
+
+// Peer returns the To-Path toward the peer given to Connect ("" before).
+func (e *Endpoint) Peer() string {
+	e.mu.Lock()
+	p := e.peerPath
+	e.mu.Unlock()
+	if p == "" {
+		return ""
+	}
+	return e.PathTo(p)
 }
 
 // Connected reports whether the endpoint currently has an authenticated
@@ -154,13 +203,51 @@ func (e *Endpoint) Close() error {
 	}
 	e.closed = true
 	close(e.closing)
-	c := e.conn
+	c, running, own := e.conn, e.running, e.sess.uri
+	var extra []*transport.Conn
+	for x := range e.extra {
+		extra = append(extra, x)
+	}
 	e.mu.Unlock()
+	for _, x := range extra {
+		_ = x.Close(transport.ReasonLocal, "endpoint closed")
+	}
+	if e.ln != nil {
+		if u, err := msrp.ParseURI(own); err == nil {
+			e.ln.remove(u.SessionID, e)
+		}
+	}
 	if c != nil {
 		_ = c.Close(transport.ReasonLocal, "endpoint closed")
 	}
+	if !running {
+		// No read loop ever started (a session without a relay whose
+		// connection never came): nothing else ends it.
+		e.finish()
+	}
 	e.wg.Wait()
 	return nil
+}
+
+// finish marks the Endpoint stopped: once, by its read loop, or by Close
+// when there never was one.
+func (e *Endpoint) finish() {
+	e.finishOnce.Do(func() {
+		e.mu.Lock()
+		if e.err == nil {
+			e.err = ErrClosed
+		}
+		e.mu.Unlock()
+		if e.inbox != nil {
+			close(e.inbox)
+		}
+		close(e.done)
+	})
+}
+
+// markBound records that a request from the peer arrived.
+func (e *Endpoint) markBound() {
+	e.boundOnce.Do(func() { close(e.bound) })
 }
 
 // install makes c the current connection.
@@ -216,9 +303,11 @@ func (e *Endpoint) LocalAddr() net.Addr {
 }
 
 // Transport returns "ws" for a WebSocket relay (ws or wss) and "tcp"
-// otherwise (tcp or tls).
+// otherwise (tcp or tls, or no relay).
 func (e *Endpoint) Transport() string {
-	if e.target.ws {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sess.target.ws {
 		return "ws"
 	}
 	return "tcp"

@@ -10,7 +10,8 @@ import (
 
 // readLoop reads connection c until it fails: responses complete our
 // transactions, requests go to the receiver. It returns the read error.
-func (e *Endpoint) readLoop(c *transport.Conn) error {
+// first, if set, is a frame already read from c (by a Listener).
+func (e *Endpoint) readLoop(c *transport.Conn, first *transport.Frame) error {
 	rx := newReceiver(e, c)
 	defer rx.discardAll()
 	defer rx.release()
@@ -20,14 +21,22 @@ func (e *Endpoint) readLoop(c *transport.Conn) error {
 	// a system call per 200 was a third of a busy receiver's CPU.
 	c.SetBeforeRead(rx.release)
 	for {
-		f, err := c.Read()
-		if err != nil {
-			return err
+		var f transport.Frame
+		if first != nil {
+			f, first = *first, nil
+		} else {
+			var err error
+			if f, err = c.Read(); err != nil {
+				return err
+			}
 		}
 		if !rx.held {
 			rx.held = c.Hold()
 		}
 		m := f.Msg
+		if f.Offset == 0 && m != nil {
+			e.trace("in", c, m)
+		}
 		if f.Err != nil {
 			rx.cur = nil
 			code := 400
@@ -47,6 +56,7 @@ func (e *Endpoint) readLoop(c *transport.Conn) error {
 			}
 			continue
 		}
+		e.markBound()
 		rx.frame(f)
 	}
 }
@@ -67,7 +77,7 @@ func (r *receiver) respond(m *msrp.Message, code int, comment string) {
 	if comment == "" {
 		comment = msrp.StatusText(code)
 	}
-	if err := r.c.Send(m.Response(code, comment)); err != nil {
+	if err := r.e.send(r.c, m.Response(code, comment)); err != nil {
 		r.e.log.Debugf("response %d to %s %s: %v", code, m.Method, m.TransactionID, err)
 	}
 }
@@ -91,7 +101,7 @@ func (r *receiver) sendReport(fromPath, id string, total int64, code int, commen
 		},
 		Flag: msrp.FlagComplete,
 	}
-	if err := r.c.Send(rep); err != nil {
+	if err := r.e.send(r.c, rep); err != nil {
 		r.e.log.Debugf("REPORT %d for %s: %v", code, id, err)
 	}
 }

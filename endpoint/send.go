@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,29 @@ func (e *Endpoint) SendWith(ctx context.Context, to, contentType string, body []
 // *StatusError for a non-200 or a failure REPORT, ErrTimeout, ...). body
 // must not change until done is called. done must not block.
 func (e *Endpoint) SendAsync(ctx context.Context, to, contentType string, body []byte, opts SendOptions, done func(error)) {
+	e.sendChunks(ctx, to, contentType, int64(len(body)), func(off, end int64) ([]byte, error) {
+		return body[off:end:end], nil
+	}, opts, done)
+}
+
+// SendReader is SendAsync for a body of size bytes read from r, one chunk
+// at a time into one buffer of Config.ChunkSize: a file of any size is
+// sent with that much memory. A read error (or r ending early) aborts the
+// message (its last chunk goes out with the '#' flag) and fails it.
+func (e *Endpoint) SendReader(ctx context.Context, to, contentType string, r io.Reader, size int64, opts SendOptions, done func(error)) {
+	buf := make([]byte, e.cfg.ChunkSize)
+	e.sendChunks(ctx, to, contentType, size, func(off, end int64) ([]byte, error) {
+		n, err := io.ReadFull(r, buf[:end-off])
+		if err != nil {
+			return buf[:n], fmt.Errorf("endpoint: read body at byte %d of %d: %w", off+int64(n), size, err)
+		}
+		return buf[:n], nil
+	}, opts, done)
+}
+
+// sendChunks sends a message of size bytes whose chunk [off, end) chunk
+// returns; the chunk's bytes are not used after the chunk is written.
+func (e *Endpoint) sendChunks(ctx context.Context, to, contentType string, size int64, chunk func(off, end int64) ([]byte, error), opts SendOptions, done func(error)) {
 	c, s, err := e.current()
 	if err != nil {
 		done(fmt.Errorf("endpoint: send: %w", err))
@@ -100,30 +124,35 @@ func (e *Endpoint) SendAsync(ctx context.Context, to, contentType string, body [
 	}
 	fr := strings.ToLower(opts.FailureReport)
 	wantResp := fr == "" || fr == "yes"
-	size := len(body)
-	n := max(1, (size+e.cfg.ChunkSize-1)/e.cfg.ChunkSize)
+	cs := int64(e.cfg.ChunkSize)
+	n := max(1, int((size+cs-1)/cs))
 	o := &outMsg{id: id, pending: n, wantReport: opts.SuccessReport, done: done}
 	e.mu.Lock()
 	e.outs[id] = o
 	e.mu.Unlock()
-	total := strconv.Itoa(size)
-	for i, off := 0, 0; i < n; i++ {
-		end := min(off+e.cfg.ChunkSize, size)
+	total := strconv.FormatInt(size, 10)
+	for i, off := 0, int64(0); i < n; i++ {
+		end := min(off+cs, size)
+		body, rerr := chunk(off, end)
 		m := &msrp.Message{
 			TransactionID: msrp.NewTransactionID(),
 			Method:        msrp.MethodSEND,
 			Headers:       make([]msrp.Header, 0, 7+len(opts.Headers)),
-			Body:          body[off:end:end],
+			Body:          body,
 			Flag:          msrp.FlagMore,
 		}
-		if end == size {
+		switch {
+		case rerr != nil:
+			m.Flag = msrp.FlagAbort
+			end = off + int64(len(body))
+		case end == size:
 			m.Flag = msrp.FlagComplete
 		}
 		m.Headers = append(m.Headers,
 			msrp.Header{Name: msrp.HeaderToPath, Value: to},
 			msrp.Header{Name: msrp.HeaderFromPath, Value: s.uri},
 			msrp.Header{Name: msrp.HeaderMessageID, Value: id},
-			msrp.Header{Name: msrp.HeaderByteRange, Value: strconv.Itoa(off+1) + "-" + strconv.Itoa(end) + "/" + total})
+			msrp.Header{Name: msrp.HeaderByteRange, Value: strconv.FormatInt(off+1, 10) + "-" + strconv.FormatInt(end, 10) + "/" + total})
 		if opts.SuccessReport {
 			m.Headers = append(m.Headers, msrp.Header{Name: msrp.HeaderSuccessReport, Value: "yes"})
 		}
@@ -132,7 +161,11 @@ func (e *Endpoint) SendAsync(ctx context.Context, to, contentType string, body [
 		}
 		m.Headers = append(m.Headers, opts.Headers...)
 		m.Headers = append(m.Headers, msrp.Header{Name: msrp.HeaderContentType, Value: contentType})
-		if err := e.sendChunk(ctx, c, m, o, wantResp); err != nil {
+		err := e.sendChunk(ctx, c, m, o, wantResp && rerr == nil)
+		if err == nil {
+			err = rerr
+		}
+		if err != nil {
 			e.mu.Lock()
 			fin := o.failLocked(e, err)
 			e.mu.Unlock()
@@ -142,7 +175,7 @@ func (e *Endpoint) SendAsync(ctx context.Context, to, contentType string, body [
 			return
 		}
 		if opts.Progress != nil {
-			opts.Progress(int64(end), int64(size))
+			opts.Progress(end, size)
 		}
 		off = end
 	}
@@ -178,7 +211,7 @@ func (e *Endpoint) sendChunk(ctx context.Context, c *transport.Conn, m *msrp.Mes
 			own = false
 		}
 		e.mu.Unlock()
-		err := c.Send(m)
+		err := e.send(c, m)
 		if err == nil {
 			break
 		}

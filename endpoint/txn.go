@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -52,21 +53,17 @@ func (e *Endpoint) handleResponse(m *msrp.Message) {
 // txnRoundTrip sends req on c and waits for its response through the
 // read loop, for requests made while it runs (AUTH refresh).
 func (e *Endpoint) txnRoundTrip(c *transport.Conn, req *msrp.Message) (*msrp.Message, error) {
-	t := &txn{deadline: time.Now().Add(e.cfg.ChunkTimeout), reply: make(chan *msrp.Message, 1), conn: c}
-	e.mu.Lock()
-	e.addTxnLocked(req.TransactionID, t)
-	e.mu.Unlock()
-	if err := c.Send(req); err != nil {
-		e.mu.Lock()
-		delete(e.txns, req.TransactionID)
-		e.mu.Unlock()
-		return nil, err
+	return e.roundTrip(context.Background(), c, req)
+}
+
+// deadlineOf is when a transaction started now under ctx gives up: after
+// d, or at ctx's deadline if that is sooner.
+func deadlineOf(ctx context.Context, d time.Duration) time.Time {
+	t := time.Now().Add(d)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(t) {
+		return dl
 	}
-	m := <-t.reply
-	if m == nil {
-		return nil, fmt.Errorf("%w: %s %s got no response", ErrTimeout, req.Method, req.TransactionID)
-	}
-	return m, nil
+	return t
 }
 
 // failAllLocked fails every transaction and message in flight, for a lost

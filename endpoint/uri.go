@@ -13,6 +13,7 @@ import (
 // relayTarget describes the relay URL: the transport and the URI an AUTH
 // is addressed to.
 type relayTarget struct {
+	name   string // for logs: the relay as configured (and its SRV target)
 	dial   string // what transport.Dial takes
 	ws     bool   // WebSocket (ws or wss)
 	secure bool   // TLS (wss, msrps, tls)
@@ -22,7 +23,7 @@ type relayTarget struct {
 // parseRelay derives the AUTH URI from the relay URL: msrp[s]://host:port;ws
 // for WebSocket URLs (RFC 7977 section 8), msrp[s]://host:port;tcp else.
 func parseRelay(relay, override string) (relayTarget, error) {
-	t := relayTarget{dial: relay}
+	t := relayTarget{dial: relay, name: relay}
 	scheme, _, ok := strings.Cut(relay, "://")
 	if !ok {
 		return t, fmt.Errorf("%w: relay %q has no scheme", ErrBadConfig, relay)

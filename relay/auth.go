@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/subtle"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var (
@@ -76,6 +78,9 @@ type authResult struct {
 	reason string
 	// method is the H(A2) method that matched ("AUTH" or "MSRP").
 	method string
+	// unavailable is why the credential store could not answer (a
+	// database outage): the relay answers 500, not 401.
+	unavailable error
 
 	// Kept for authenticationInfo; never printed.
 	ha1, nonce, uri, cnonce, nc, qop string
@@ -92,11 +97,15 @@ func (r authResult) String() string {
 // GoString keeps %#v from printing the HA1.
 func (r authResult) GoString() string { return r.String() }
 
-// challenge returns a WWW-Authenticate value with a fresh nonce, in the
-// RFC 4976 §9.1 profile: qop quoted, algorithm MD5, no domain.
-func (a *authenticator) challenge(stale bool) string {
+// challenge returns a WWW-Authenticate value in the default realm.
+func (a *authenticator) challenge(stale bool) string { return a.challengeIn(a.realm, stale) }
+
+// challengeIn returns a WWW-Authenticate value for realm with a fresh
+// nonce, in the RFC 4976 §9.1 profile: qop quoted, algorithm MD5, no
+// domain.
+func (a *authenticator) challengeIn(realm string, stale bool) string {
 	params := []digestParam{
-		{key: "realm", value: a.realm, quoted: true},
+		{key: "realm", value: realm, quoted: true},
 		{key: "nonce", value: a.nonces.issue(), quoted: true},
 		{key: "opaque", value: a.opaque, quoted: true},
 		{key: "qop", value: "auth", quoted: true},
@@ -119,7 +128,12 @@ func (a *authenticator) challenge(stale bool) string {
 //
 // The nonce count is recorded only once the response checked out, so a
 // party without the password cannot burn counts of another client's nonce.
+// verify checks in the default realm; verifyIn in realm.
 func (a *authenticator) verify(authz map[string]string, digestURIDefault string) authResult {
+	return a.verifyIn(authz, digestURIDefault, a.realm)
+}
+
+func (a *authenticator) verifyIn(authz map[string]string, digestURIDefault, realm string) authResult {
 	res := authResult{user: authz["username"]}
 	fail := func(reason string) authResult {
 		res.reason = reason
@@ -131,7 +145,7 @@ func (a *authenticator) verify(authz map[string]string, digestURIDefault string)
 	if res.user == "" {
 		return fail("missing username")
 	}
-	if authz["realm"] != a.realm {
+	if authz["realm"] != realm {
 		return fail("wrong realm")
 	}
 	if alg, ok := authz["algorithm"]; ok && !strings.EqualFold(alg, "MD5") {
@@ -172,7 +186,11 @@ func (a *authenticator) verify(authz map[string]string, digestURIDefault string)
 	if !nonceOK && !stale {
 		return fail("nonce not issued by us")
 	}
-	ha1, known := a.creds.HA1(res.user, a.realm)
+	ha1, known, err := a.lookup(res.user, realm)
+	if err != nil {
+		res.unavailable = err
+		return fail("credentials unavailable")
+	}
 	if !known {
 		return fail("unknown user")
 	}
@@ -207,6 +225,22 @@ func (a *authenticator) verify(authz map[string]string, digestURIDefault string)
 	res.ha1, res.nonce, res.uri = ha1, nonce, uri
 	res.cnonce, res.nc, res.qop = cnonce, ncText, qop
 	return res
+}
+
+// credentialTimeout bounds one lookup in a CredentialLookup store.
+const credentialTimeout = 3 * time.Second
+
+// lookup asks the store for the HA1 of user in realm; only a
+// CredentialLookup can fail.
+func (a *authenticator) lookup(user, realm string) (string, bool, error) {
+	l, ok := a.creds.(CredentialLookup)
+	if !ok {
+		ha1, known := a.creds.HA1(user, realm)
+		return ha1, known, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), credentialTimeout)
+	defer cancel()
+	return l.LookupHA1(ctx, user, realm)
 }
 
 // authenticationInfo returns the Authentication-Info value for the 200 to

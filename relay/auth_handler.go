@@ -18,6 +18,17 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 	s := p.srv
 	toFields := strings.Fields(m.Header(msrp.HeaderToPath))
 	digestURI := toFields[len(toFields)-1]
+	// The realm is the domain the AUTH is addressed to (Config.Domains);
+	// a refresh stays in the realm its session was made in.
+	var realm, useHost string
+	if to, err := msrp.ParseURI(toFields[0]); err == nil {
+		realm, useHost = s.domains.lookup(to.Host, &s.cfg)
+	} else {
+		realm, useHost = s.cfg.Realm, s.cfg.Host
+	}
+	if sess != nil {
+		realm = sess.realm
+	}
 
 	src := sourceOf(p.addr)
 	if s.authLim.blocked(src, time.Now()) {
@@ -27,12 +38,20 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 	}
 	hdr := m.Authorization()
 	if hdr == "" {
-		p.challenge(m, false)
+		p.challenge(m, realm, false)
 		return
 	}
 	res := authResult{reason: "malformed Authorization header"}
 	if authz, err := parseDigest(hdr); err == nil {
-		res = s.auth.verify(authz, digestURI)
+		res = s.auth.verifyIn(authz, digestURI, realm)
+	}
+	if res.unavailable != nil {
+		// Not the client's fault: no failed attempt counted, and the
+		// client may try again (another relay of the farm, or later).
+		s.stats.authUnavailable.Add(1)
+		s.log.Warnf("%s: AUTH for user %q in realm %q answered 500: credentials unavailable: %v", p.addr, res.user, realm, res.unavailable)
+		p.respond(m, 500, "credentials unavailable")
+		return
 	}
 	if !res.ok {
 		s.log.Infof("%s: AUTH failed for user %q: %s", p.addr, res.user, res.reason)
@@ -42,11 +61,11 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 				p.addr, src, s.cfg.MaxAuthFailuresPerSource, s.cfg.AuthFailureWindow)
 		}
 		if !res.stale && p.authFailed() {
-			p.challenge(m, false)
+			p.challenge(m, realm, false)
 			p.close(transport.ReasonPolicy, "too many failed AUTH attempts")
 			return
 		}
-		p.challenge(m, res.stale)
+		p.challenge(m, realm, res.stale)
 		return
 	}
 
@@ -76,9 +95,9 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 	} else {
 		// Copies, so the session does not pin the whole AUTH request.
 		back, _ := msrp.ParsePath(strings.Clone(m.Header(msrp.HeaderFromPath)))
-		sess = &session{owner: p, user: strings.Clone(res.user), back: back, expires: until}
+		sess = &session{owner: p, user: strings.Clone(res.user), realm: realm, back: back, expires: until}
 		sess.id = msrp.NewSessionID()
-		sess.uri = s.id.sessionURI(sess.id)
+		sess.uri = s.id.sessionURI(useHost, sess.id)
 		if !p.addSession(sess) {
 			p.respond(m, 403, "too many sessions on this connection")
 			return
@@ -86,7 +105,7 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 		s.sessions.add(sess)
 	}
 	p.succeeded()
-	s.log.Infof("%s: AUTH ok for user %q: %s for %v", p.addr, res.user, sess.uri, expires)
+	s.log.Infof("%s: AUTH ok for user %q in realm %q: %s for %v", p.addr, res.user, realm, sess.uri, expires)
 	resp := m.Response(200, "OK")
 	resp.Headers = append(resp.Headers,
 		msrp.Header{Name: msrp.HeaderUsePath, Value: sess.uri},
@@ -107,9 +126,9 @@ func (p *peer) authFailed() bool {
 	return p.authFailures >= p.srv.cfg.MaxAuthFailures
 }
 
-func (p *peer) challenge(m *msrp.Message, stale bool) {
+func (p *peer) challenge(m *msrp.Message, realm string, stale bool) {
 	resp := m.Response(401, "Unauthorized")
-	resp.Headers = append(resp.Headers, msrp.Header{Name: msrp.HeaderWWWAuthenticate, Value: p.srv.auth.challenge(stale)})
+	resp.Headers = append(resp.Headers, msrp.Header{Name: msrp.HeaderWWWAuthenticate, Value: p.srv.auth.challengeIn(realm, stale)})
 	if err := p.send(resp); err != nil {
 		p.srv.log.Debugf("%s: 401: %v", p.addr, err)
 	}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/msrpd/msrpd/keepalive"
@@ -50,7 +52,15 @@ type Config struct {
 	Aliases []string
 	// Realm is the Digest realm. Default: Host.
 	Realm string
-	// Credentials supplies the users' HA1 values. Required.
+	// Domains are the domains this relay serves besides Realm, each with
+	// its own Digest realm and Use-Path host. An AUTH whose To-Path host
+	// is a domain's Name (msrps://example.com;tcp, the URI RFC 4976
+	// section 8 finds through the domain's SRV records), or its Host when
+	// no other domain has that Host, is challenged in the realm Name and
+	// its session's URI names Host. Other AUTHs use Realm and Host.
+	Domains []Domain
+	// Credentials supplies the users' HA1 values, looked up by user and
+	// realm. Required.
 	Credentials CredentialStore
 	// NonceSecret signs Digest nonces. Default: 32 random bytes, so nonces
 	// do not survive a restart.
@@ -112,7 +122,18 @@ type Config struct {
 	LoggerFactory logging.LoggerFactory
 }
 
+// Domain is one domain of Config.Domains.
+type Domain struct {
+	// Name is the domain: its Digest realm, and a host name AUTHs may be
+	// addressed to.
+	Name string
+	// Host is the host name put in the Use-Path of the domain's sessions;
+	// the relay's certificate must name it. Default: Config.Host.
+	Host string
+}
+
 var (
+	errBadDomain     = errors.New("relay: bad domain")
 	errNoCredentials = errors.New("relay: Config.Credentials is required")
 	errExpiresBounds = errors.New("relay: need MinExpires <= Expires <= MaxExpires")
 	errForwardChunk  = errors.New("relay: ForwardChunk must be between 2048 and MaxChunk")
@@ -133,6 +154,22 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Host = h
 	}
 	setDefault(&cfg.Port, defaultPort)
+	doms := make([]Domain, 0, len(cfg.Domains))
+	seen := map[string]bool{}
+	for _, d := range cfg.Domains {
+		if !validName(d.Name) || (d.Host != "" && !validHost(d.Host)) {
+			return cfg, fmt.Errorf("%w: %q (host %q)", errBadDomain, d.Name, d.Host)
+		}
+		if seen[hostKey(d.Name)] {
+			return cfg, fmt.Errorf("%w: %q given twice", errBadDomain, d.Name)
+		}
+		seen[hostKey(d.Name)] = true
+		if d.Host == "" {
+			d.Host = cfg.Host
+		}
+		doms = append(doms, d)
+	}
+	cfg.Domains = doms
 	if cfg.Realm == "" {
 		cfg.Realm = cfg.Host
 	}
@@ -174,6 +211,14 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Transport.Totals = new(keepalive.Counters)
 	}
 	return cfg, nil
+}
+
+// validHost accepts a host name or an IP address.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+		return true
+	}
+	return validName(h)
 }
 
 func setDefault[T int | time.Duration](v *T, def T) {

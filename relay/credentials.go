@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bufio"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
@@ -24,6 +25,17 @@ type CredentialStore interface {
 	// HA1 returns the lower-case hex HA1 of user in realm, and false if
 	// the user is unknown there.
 	HA1(user, realm string) (ha1 string, ok bool)
+}
+
+// CredentialLookup is a CredentialStore that can fail to answer, such as
+// a database (package userdb). The relay asks it through LookupHA1 and
+// answers an AUTH it cannot check with 500, not 401: an outage is not a
+// wrong password, and it counts as no failed attempt. Its HA1 method is
+// used by nobody but callers of the plain interface.
+type CredentialLookup interface {
+	CredentialStore
+	// LookupHA1 is HA1 with a deadline and an error for "could not ask".
+	LookupHA1(ctx context.Context, user, realm string) (ha1 string, ok bool, err error)
 }
 
 // HA1 returns hex(MD5(user ":" realm ":" password)), the value a

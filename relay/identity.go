@@ -39,6 +39,10 @@ func newIdentity(cfg *Config) *identity {
 		id.scheme = "msrps"
 	}
 	id.addHost(cfg.Host)
+	for _, d := range cfg.Domains {
+		id.addHost(d.Name)
+		id.addHost(d.Host)
+	}
 	for _, a := range cfg.Aliases {
 		if h, p, err := net.SplitHostPort(a); err == nil {
 			id.addHost(h)
@@ -150,10 +154,42 @@ func isLocalAddr(a netip.Addr) bool {
 	return false
 }
 
-// sessionURI is the Use-Path URI for a session id. Its transport is tcp
-// even for WebSocket clients (RFC 7977 section 8).
-func (id *identity) sessionURI(sid string) string {
-	return id.scheme + "://" + net.JoinHostPort(id.host, strconv.Itoa(id.port)) + "/" + sid + ";tcp"
+// sessionURI is the Use-Path URI for a session id on host (the relay's
+// host or a domain's). Its transport is tcp even for WebSocket clients
+// (RFC 7977 section 8).
+func (id *identity) sessionURI(host, sid string) string {
+	return id.scheme + "://" + net.JoinHostPort(host, strconv.Itoa(id.port)) + "/" + sid + ";tcp"
+}
+
+// domainIndex finds the domain of an AUTH by the host its To-Path names.
+type domainIndex map[string]Domain
+
+// newDomainIndex indexes each domain by its name, and by its Use-Path
+// host where that host is its alone (not the relay's own host, not
+// shared with another domain).
+func newDomainIndex(cfg *Config) domainIndex {
+	idx := domainIndex{}
+	hosts := map[string]int{normHost(cfg.Host): 2}
+	for _, d := range cfg.Domains {
+		hosts[normHost(d.Host)]++
+	}
+	for _, d := range cfg.Domains {
+		if hosts[normHost(d.Host)] == 1 {
+			idx[normHost(d.Host)] = d
+		}
+	}
+	for _, d := range cfg.Domains {
+		idx[normHost(strings.TrimSuffix(d.Name, "."))] = d
+	}
+	return idx
+}
+
+// realm returns the realm and Use-Path host for an AUTH to host.
+func (idx domainIndex) lookup(host string, cfg *Config) (realm, useHost string) {
+	if d, ok := idx[normHost(strings.TrimSuffix(host, "."))]; ok {
+		return d.Name, d.Host
+	}
+	return cfg.Realm, cfg.Host
 }
 
 // isOurURI reports whether s is a URI of this relay (a session URI or the

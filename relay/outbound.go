@@ -10,19 +10,87 @@ import (
 	"strconv"
 
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/srv"
 	"github.com/msrpd/msrpd/transport"
 )
 
 // nextHop returns the connection over which a request from sess's client
-// goes on to u. A connection that exists is reused (see reuse.go); only
-// when none matches does the relay dial, under its outbound policy, and
-// keep the new connection for later requests (RFC 4976 section 6.4.2).
-// msrp URIs are reached over TCP, msrps URIs over TLS.
+// goes on to u. A URI without a port names a domain: its relays are
+// found through DNS SRV records (RFC 4976 section 8, package srv) and
+// tried in their order until one can be reached. Each is then a next hop
+// of its own (nextHopAt).
 func (s *Server) nextHop(u msrp.URI, sess *session) (*peer, error) {
-	port := u.Port
-	if port == 0 {
-		port = defaultPort // RFC 4976 section 8 (no SRV lookup here)
+	if u.Port != 0 {
+		return s.nextHopAt(u, u.Port, sess)
 	}
+	if u.Transport != "tcp" {
+		return nil, fmt.Errorf("%s: %w", u, errNotDialable)
+	}
+	if rule := s.policy.checkScheme(u.Scheme); rule != "" {
+		return nil, &policyError{target: u.String(), rule: rule}
+	}
+	if rule := s.policy.checkName(u.Host); rule != "" {
+		return nil, &policyError{target: u.String(), rule: rule}
+	}
+	targets, err := s.targets(u)
+	if err != nil {
+		return nil, err
+	}
+	// Failover: the first target that can be reached. A refusal by the
+	// policy is the answer only when no target could even be tried.
+	var refused *policyError
+	var lastErr error
+	for _, t := range targets {
+		v := u
+		v.Host, v.Port = t.Host, t.Port
+		p, err := s.nextHopAt(v, t.Port, sess)
+		if err == nil {
+			return p, nil
+		}
+		var pe *policyError
+		if errors.As(err, &pe) {
+			if refused == nil {
+				refused = pe
+			}
+			continue
+		}
+		if errors.Is(err, ErrServerClosed) {
+			return nil, err
+		}
+		s.log.Infof("next hop %s: SRV target %s failed, trying the next: %v", u, t, err)
+		lastErr = err
+	}
+	if lastErr != nil {
+		return nil, lastErr
+	}
+	return nil, refused
+}
+
+// targets looks up the relays of a port-less URI's domain: SRV records
+// when the resolver can look them up, else the host on port 2855.
+func (s *Server) targets(u msrp.URI) ([]srv.Target, error) {
+	r, ok := s.policy.resolver.(srv.Resolver)
+	if !ok {
+		return []srv.Target{{Host: u.Host, Port: defaultPort}}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DialTimeout)
+	defer cancel()
+	ts, err := srv.Lookup(ctx, r, u.Scheme, u.Host)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, &policyError{target: u.String(), rule: "no SRV target"}
+	}
+	return ts, nil
+}
+
+// nextHopAt returns the connection to u at port. A connection that exists
+// is reused (see reuse.go); only when none matches does the relay dial,
+// under its outbound policy, and keep the new connection for later
+// requests (RFC 4976 section 6.4.2). msrp URIs are reached over TCP,
+// msrps URIs over TLS.
+func (s *Server) nextHopAt(u msrp.URI, port int, sess *session) (*peer, error) {
 	key := u.Scheme + "://" + net.JoinHostPort(normHost(u.Host), strconv.Itoa(port))
 	s.mu.Lock()
 	p := s.outbound[key]

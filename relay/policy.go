@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
+
+	"github.com/msrpd/msrpd/srv"
 )
 
 // OutboundPolicy says which next hops the relay may dial. A user of the
@@ -35,7 +36,11 @@ type OutboundPolicy struct {
 	// Plain admits plain msrp (TCP) next hops. Default: only msrps (TLS),
 	// whose certificate is verified against Config.OutboundTLS's roots.
 	Plain bool
-	// Resolver looks up next-hop host names. Default: net.DefaultResolver.
+	// Resolver looks up next-hop host names. One that also looks up SRV
+	// records (a srv.Resolver, such as *srv.Client) finds the relays of
+	// a next hop without a port through _msrps._tcp / _msrp._tcp records
+	// (RFC 4976 section 8); every address of every target is checked by
+	// the policy. Default: srv.System(), the system's DNS.
 	Resolver Resolver
 }
 
@@ -68,7 +73,7 @@ type dialPolicy struct {
 func newDialPolicy(p OutboundPolicy) (*dialPolicy, error) {
 	d := &dialPolicy{plain: p.Plain, resolver: p.Resolver, allowNames: map[string]bool{}, denyNames: map[string]bool{}}
 	if d.resolver == nil {
-		d.resolver = net.DefaultResolver
+		d.resolver = srv.System()
 	}
 	var err error
 	if d.allowNets, err = parseEntries(p.Allow, d.allowNames); err != nil {

@@ -28,6 +28,7 @@ type Server struct {
 	log      logging.LeveledLogger
 	traceOn  bool // the relay logger has trace level on: see traceProbe
 	id       *identity
+	domains  domainIndex
 	sessions *sessionTable
 	auth     *authenticator
 	authLim  *authLimiter
@@ -71,6 +72,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:       cfg,
 		log:       cfg.LoggerFactory.NewLogger("relay"),
 		id:        newIdentity(&cfg),
+		domains:   newDomainIndex(&cfg),
 		sessions:  newSessionTable(),
 		auth:      auth,
 		authLim:   newAuthLimiter(cfg.MaxAuthFailuresPerSource, cfg.AuthFailureWindow),

@@ -15,6 +15,7 @@ type session struct {
 	uri   string // as put in Use-Path
 	owner *peer
 	user  string
+	realm string // the user's Digest realm: a refreshing AUTH is checked in it
 	// back is the AUTH's From-Path: the way back to the client, nearest
 	// hop first. Requests toward the client must follow it.
 	back msrp.Path

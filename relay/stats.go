@@ -14,6 +14,7 @@ type Stats struct {
 	AuthFailures     int64 // AUTHs answered 401 after bad credentials
 	FailuresReported int64 // failure REPORTs and error responses generated
 	NextHopsRefused  int64 // requests answered 403 because the outbound policy refused their next hop
+	AuthUnavailable  int64 // AUTHs answered 500 because the credential store could not answer
 	// Keepalive sums the keepalive counters of all connections: probes
 	// sent and answered, inbound Pings answered, inbound bodiless SENDs.
 	Keepalive keepalive.Stats
@@ -25,6 +26,8 @@ type counters struct {
 	authFailures atomic.Int64
 	failures     atomic.Int64
 	hopsRefused  atomic.Int64
+	// authUnavailable counts AUTHs answered 500 (credential store down).
+	authUnavailable atomic.Int64
 }
 
 // Stats returns the relay's counters.
@@ -36,6 +39,7 @@ func (s *Server) Stats() Stats {
 		AuthFailures:     s.stats.authFailures.Load(),
 		FailuresReported: s.stats.failures.Load(),
 		NextHopsRefused:  s.stats.hopsRefused.Load(),
+		AuthUnavailable:  s.stats.authUnavailable.Load(),
 		Keepalive:        s.cfg.Transport.Totals.Snapshot(),
 	}
 }

@@ -35,7 +35,7 @@ type benchResult struct {
 // collect stops the receivers (so their counters are final) and sums up.
 func collect(c *cli.Context, b *bench, pairs []*pair, start int64) benchResult {
 	res := benchResult{
-		Relay: c.String("relay"), Transport: transportOf(c.String("relay")),
+		Relay: firstRelay(c), Transport: transportOf(firstRelay(c)),
 		Pairs: len(pairs), Size: b.size, Chunk: c.Int("chunk"), Window: c.Int("window"), Rate: c.Float64("rate"),
 	}
 	var lat []int64

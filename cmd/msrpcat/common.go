@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,13 +15,25 @@ import (
 
 	"github.com/msrpd/msrpd/endpoint"
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/srv"
 )
 
-// commonFlags are the flags of every command.
-func commonFlags() []cli.Flag {
+// commonFlags are the flags of every command that talks through a relay.
+func commonFlags() []cli.Flag { return msrpFlags(true) }
+
+// msrpFlags are the MSRP flags; relayRequired is false for call and
+// answer, which work without a relay.
+func msrpFlags(relayRequired bool) []cli.Flag {
+	relayUsage := "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp; msrps://DOMAIN;tcp without a port finds the domain's relays through DNS SRV records; repeat it (or give a comma list) for relays to fail over to: a lost relay is replaced by the next one, with a new AUTH and path"
+	userUsage := "Digest credentials `NAME:PASSWORD`"
+	if !relayRequired {
+		relayUsage += "; without it the MSRP session goes straight to the peer"
+		userUsage = "the relay's Digest credentials `NAME:PASSWORD` (with --relay)"
+	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "relay", Required: true, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp"},
-		&cli.StringFlag{Name: "user", Required: true, EnvVars: []string{"MSRPCAT_USER"}, Usage: "Digest credentials `NAME:PASSWORD`"},
+		&cli.StringSliceFlag{Name: "relay", Required: relayRequired, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: relayUsage},
+		&cli.StringFlag{Name: "dns", Usage: "DNS server `ADDR` (host:port) for SRV records and relay names (default: the system's)"},
+		&cli.StringFlag{Name: "user", Required: relayRequired, EnvVars: []string{"MSRPCAT_USER"}, Usage: userUsage},
 		&cli.StringFlag{Name: "relay-uri", Usage: "`URI` to address the AUTH to (default: msrp://host:port;ws or ;tcp from --relay)"},
 		&cli.StringFlag{Name: "digest-method", Value: "AUTH", Usage: "`METHOD` hashed into the Digest response (AUTH per RFC 4976; MSRP for some relays)"},
 		&cli.DurationFlag{Name: "expires", Usage: "Use-Path lifetime to ask for in AUTH; 0 sends no Expires (Kamailio 5.6 needs that)"},
@@ -63,9 +76,17 @@ func splitUser(s, flag string) (string, string, error) {
 }
 
 // endpointConfig maps the common flags to an endpoint.Config for the user
-// in flag userFlag.
+// in flag userFlag. Without --relay (call, answer) it leaves Relay and
+// the credentials empty; the caller sets Listener.
 func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
-	name, pass, err := splitUser(c.String(userFlag), userFlag)
+	var name, pass string
+	if firstRelay(c) != "" {
+		var err error
+		if name, pass, err = splitUser(c.String(userFlag), userFlag); err != nil {
+			return endpoint.Config{}, err
+		}
+	}
+	tc, err := clientTLS(c)
 	if err != nil {
 		return endpoint.Config{}, err
 	}
@@ -83,8 +104,18 @@ func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
 	if ka.Interval == 0 {
 		ka.Interval = -1
 	}
+	var res srv.Resolver
+	if d := c.String("dns"); d != "" {
+		res = srv.New(srv.Config{Server: d})
+	}
+	var more []string
+	if relays := c.StringSlice("relay"); len(relays) > 1 {
+		more = relays[1:]
+	}
 	return endpoint.Config{
-		Relay:             c.String("relay"),
+		Relay:             firstRelay(c),
+		Relays:            more,
+		Resolver:          res,
 		RelayURI:          c.String("relay-uri"),
 		User:              name,
 		Password:          pass,
@@ -92,8 +123,17 @@ func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
 		Expires:           c.Duration("expires"),
 		Keepalive:         ka,
 		ReconnectAttempts: c.Int("reconnect-attempts"),
+		TLSConfig:         tc,
 		LoggerFactory:     lf,
 	}, nil
+}
+
+// clientTLS is the TLS client configuration of every connection msrpcat
+// makes, MSRP (wss, msrps and tls relays and peers) and SIP (tls:
+// transports) alike: TLS client options belong here and nowhere else.
+// nil means Go's defaults (system roots, SNI from the host dialled).
+func clientTLS(*cli.Context) (*tls.Config, error) {
+	return nil, nil
 }
 
 // signalContext is cancelled on SIGINT or SIGTERM.
@@ -127,4 +167,13 @@ func isText(contentType string) bool {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// firstRelay is the first --relay, "" without one (call and answer
+// work without a relay).
+func firstRelay(c *cli.Context) string {
+	if rs := c.StringSlice("relay"); len(rs) > 0 {
+		return rs[0]
+	}
+	return ""
 }

@@ -130,3 +130,13 @@ func cpimContent(s string) string {
 	}
 	return rest
 }
+
+// line prints one line.
+func (p *printer) line(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, s)
+	if err := p.w.Flush(); err != nil {
+		fmt.Fprintf(os.Stderr, "msrpcat: stdout: %v\n", err)
+	}
+}

@@ -7,9 +7,12 @@
 //	msrpcat chat   --relay ... --user ... [--to PATH]
 //	msrpcat sdp    --relay ... --user ... [--remote-sdp FILE]
 //	msrpcat bench  --relay ... --user A:P --user2 B:P2 --pairs 10 --messages 10000 --json
+//	msrpcat answer --sip-listen 127.0.0.1:5070 [--relay ... --user ...]
+//	msrpcat call   sip:bob@127.0.0.1:5070 [--relay ... --user ...] hello
 //
-// The library behind it is github.com/msrpd/msrpd/endpoint; this command
-// maps flags to endpoint.Config and prints.
+// The libraries behind it are github.com/msrpd/msrpd/endpoint (MSRP),
+// sipua (SIP) and sdp; this command maps flags to their Configs and
+// prints.
 package main
 
 import (
@@ -35,6 +38,8 @@ func main() {
 			chatCommand(),
 			sdpCommand(),
 			benchCommand(),
+			callCommand(),
+			answerCommand(),
 		},
 		HideHelpCommand: true,
 	}

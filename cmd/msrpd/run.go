@@ -16,7 +16,9 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/relay"
+	"github.com/msrpd/msrpd/srv"
 	"github.com/msrpd/msrpd/transport"
+	"github.com/msrpd/msrpd/userdb"
 	"github.com/msrpd/msrpd/web"
 	"github.com/pion/logging"
 	"github.com/urfave/cli/v2"
@@ -53,6 +55,16 @@ func run(c *cli.Context) error {
 	if err != nil {
 		closeAll()
 		return err
+	}
+	if users.db != nil {
+		defer users.db.Close()
+		go func() { // the relay starts either way: AUTHs get 500 until it answers
+			if err := users.db.Ping(context.Background()); err != nil {
+				log.Errorf("--users-db: %v (AUTHs of its users are answered 500 until it answers)", err)
+			} else {
+				log.Infof("--users-db: %s answers", users.db.Name())
+			}
+		}()
 	}
 	srv, err := relay.New(cfg)
 	if err != nil {
@@ -97,6 +109,13 @@ func run(c *cli.Context) error {
 		announce(log, l, cfg)
 	}
 	announcePolicy(log, cfg.Outbound)
+	for _, d := range cfg.Domains {
+		host := d.Host
+		if host == "" {
+			host = cfg.Host
+		}
+		log.Infof("domain %s: AUTHs to msrps://%s;tcp in realm %q, Use-Path host %s", d.Name, d.Name, d.Name, host)
+	}
 	if demoPass != "" {
 		fmt.Printf("msrpd: no users given; created user %q with password %q (realm %q)\n", "demo", demoPass, cfg.Realm)
 	}
@@ -193,6 +212,8 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 			Allow: c.StringSlice("outbound-allow"),
 			Deny:  c.StringSlice("outbound-deny"),
 			Plain: c.Bool("outbound-plain"),
+			// Next hops' names and SRV records (RFC 4976 section 8).
+			Resolver: srv.New(srv.Config{Server: c.String("dns")}),
 		},
 		LoggerFactory: lf,
 		Transport: transport.Config{
@@ -221,14 +242,35 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 	if cfg.Realm == "" {
 		cfg.Realm = cfg.Host
 	}
+	realms := []string{cfg.Realm}
+	for _, d := range c.StringSlice("domain") {
+		name, host, _ := strings.Cut(strings.TrimSpace(d), "=")
+		if name == "" {
+			return cfg, "", nil, fmt.Errorf("--domain %q: want NAME or NAME=HOST", d)
+		}
+		cfg.Domains = append(cfg.Domains, relay.Domain{Name: name, Host: host})
+		realms = append(realms, name)
+	}
 	names := c.StringSlice("user")
-	if len(names) == 0 && c.String("users-file") == "" {
+	if len(names) == 0 && c.String("users-file") == "" && c.String("users-db") == "" {
 		demoPass = randomPassword()
 		names = []string{"demo:" + demoPass}
 	}
-	users, err = newUserStore(names, cfg.Realm, c.String("users-file"))
+	users, err = newUserStore(names, realms, c.String("users-file"))
 	if err != nil {
 		return cfg, "", nil, err
+	}
+	if dsn := c.String("users-db"); dsn != "" {
+		cacheTTL := c.Duration("users-db-cache")
+		if cacheTTL <= 0 {
+			cacheTTL = -1
+		}
+		users.db, err = userdb.Open(userdb.Config{DSN: dsn, Query: c.String("users-db-query"), CacheTTL: cacheTTL, LoggerFactory: lf})
+		if err != nil {
+			return cfg, "", nil, fmt.Errorf("--users-db: %w", err)
+		}
+	} else if c.String("users-db-query") != "" {
+		return cfg, "", nil, errors.New("--users-db-query needs --users-db")
 	}
 	cfg.Credentials = users
 	return cfg, demoPass, users, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -8,24 +9,31 @@ import (
 	"sync/atomic"
 
 	"github.com/msrpd/msrpd/relay"
+	"github.com/msrpd/msrpd/userdb"
 )
 
 // userStore joins the users given by --user with those of --users-file,
-// which SIGHUP re-reads without disturbing connected clients.
+// which SIGHUP re-reads without disturbing connected clients, and those
+// of --users-db, asked last.
 type userStore struct {
 	static *relay.MemoryCredentials
 	path   string
 	file   atomic.Pointer[relay.MemoryCredentials]
+	db     *userdb.Store // nil without --users-db
 }
 
-func newUserStore(users []string, realm, path string) (*userStore, error) {
+// newUserStore adds each --user to every realm (the default one and each
+// --domain's).
+func newUserStore(users []string, realms []string, path string) (*userStore, error) {
 	s := &userStore{static: relay.NewMemoryCredentials(), path: path}
 	for _, u := range users {
 		name, pass, ok := strings.Cut(u, ":")
 		if !ok || name == "" || pass == "" {
 			return nil, fmt.Errorf("--user %q: want NAME:PASSWORD", name)
 		}
-		s.static.Add(name, realm, pass)
+		for _, realm := range realms {
+			s.static.Add(name, realm, pass)
+		}
 	}
 	if path != "" {
 		if err := s.reload(); err != nil {
@@ -47,12 +55,22 @@ func (s *userStore) reload() error {
 
 // HA1 implements relay.CredentialStore.
 func (s *userStore) HA1(user, realm string) (string, bool) {
+	ha1, ok, _ := s.LookupHA1(context.Background(), user, realm)
+	return ha1, ok
+}
+
+// LookupHA1 implements relay.CredentialLookup: the users file, then
+// --user, then the database, whose outage is the only error.
+func (s *userStore) LookupHA1(ctx context.Context, user, realm string) (string, bool, error) {
 	if f := s.file.Load(); f != nil {
 		if ha1, ok := f.HA1(user, realm); ok {
-			return ha1, true
+			return ha1, true, nil
 		}
 	}
-	return s.static.HA1(user, realm)
+	if ha1, ok := s.static.HA1(user, realm); ok || s.db == nil {
+		return ha1, ok, nil
+	}
+	return s.db.LookupHA1(ctx, user, realm)
 }
 
 // randomPassword returns 96 random bits, URL-safe.
