@@ -148,9 +148,6 @@ func (cfg Config) withDefaults() (Config, error) {
 	case cfg.ReconnectAttempts < -1:
 		return cfg, fmt.Errorf("%w: ReconnectAttempts must be >= -1", ErrBadConfig)
 	}
-	if _, err := cfg.Keepalive.WithDefaults(); err != nil {
-		return cfg, fmt.Errorf("endpoint: keepalive: %w", err)
-	}
 	if cfg.LoggerFactory == nil {
 		cfg.LoggerFactory = logging.NewDefaultLoggerFactory()
 	}

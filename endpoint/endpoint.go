@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -24,8 +25,8 @@ type Endpoint struct {
 	log      logging.LeveledLogger
 	specs    []relaySpec // with a relay: Config.Relay and Config.Relays
 	resolver srv.Resolver
-	ln       *Listener // without one
-	tcfg     transport.Config
+	ln       *Listener       // without one
+	tr       *transport.Host // dials every connection, across reconnects
 
 	window  chan struct{} // one token per outstanding SEND chunk
 	inbox   chan *Message // when Config.OnMessage is nil
@@ -88,22 +89,24 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 		cfg:      cfg,
 		log:      cfg.LoggerFactory.NewLogger("endpoint"),
 		resolver: cfg.Resolver,
-		tcfg: transport.Config{
-			Keepalive:     cfg.Keepalive,
-			TLSConfig:     cfg.TLSConfig,
-			LoggerFactory: cfg.LoggerFactory,
-		},
-		window:  make(chan struct{}, cfg.Window),
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
-		bound:   make(chan struct{}),
-		txns:    map[string]*txn{},
-		outs:    map[string]*outMsg{},
+		window:   make(chan struct{}, cfg.Window),
+		closing:  make(chan struct{}),
+		done:     make(chan struct{}),
+		bound:    make(chan struct{}),
+		txns:     map[string]*txn{},
+		outs:     map[string]*outMsg{},
 	}
 	if e.resolver == nil {
 		e.resolver = srv.System()
 	}
-	e.tcfg.DialContext = e.dialResolved
+	e.tr, err = transport.New(transport.Config{
+		Keepalive:     cfg.Keepalive,
+		DialContext:   e.dialResolved,
+		LoggerFactory: cfg.LoggerFactory,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: %w", err)
+	}
 	if cfg.OnMessage == nil {
 		e.inbox = make(chan *Message, DefaultInboxSize)
 	}
@@ -226,6 +229,7 @@ func (e *Endpoint) Close() error {
 		e.finish()
 	}
 	e.wg.Wait()
+	e.tr.Close() // a dial still under way fails
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // TestReconnect closes the relay under a connected endpoint, restarts it
@@ -25,6 +26,7 @@ func TestReconnect(t *testing.T) {
 			})
 			<-events // connected
 			old := a.UsePath()
+			host := a.tr
 			r.stop()
 			waitEvent(t, events, EventDisconnected)
 			if err := a.Send(context.Background(), old, "text/plain", []byte("x")); !errors.Is(err, ErrNotConnected) {
@@ -35,6 +37,14 @@ func TestReconnect(t *testing.T) {
 			ev := waitEvent(t, events, EventReconnected)
 			if ev.UsePath == old || ev.UsePath != a.UsePath() || ev.Attempt < 2 {
 				t.Errorf("reconnected: Use-Path %s (old %s, now %s), attempt %d", ev.UsePath, old, a.UsePath(), ev.Attempt)
+			}
+			// One transport Host across reconnects: it saw the lost
+			// connection close and dialled the new one.
+			st := a.tr.Stats()
+			k := map[string]transport.Kind{"ws": transport.KindWS, "tcp": transport.KindTCP}[kind]
+			if a.tr != host || st.Open[k] != 1 || st.Closed[transport.ReasonPeerClosed] != 1 {
+				t.Errorf("after the reconnect the transport Host has %v open, %v closed; want the new connection open and the lost one closed",
+					st.Open, st.Closed)
 			}
 			b := dial(t, r2.url(kind), "bob", nil)
 			if err := b.Send(context.Background(), b.PathTo(a.Path()), "text/plain", []byte("welcome back")); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/msrpd/msrpd/internal/dnstest"
+	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/srv"
 	"github.com/msrpd/msrpd/transport"
@@ -26,6 +27,15 @@ type msrpResponder struct {
 	n    atomic.Int64 // connections accepted
 }
 
+// responders is the transport of the tests' plain MSRP responders.
+var responders = func() *transport.Host {
+	h, err := transport.New(transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
 func newResponder(t *testing.T) *msrpResponder {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -36,7 +46,7 @@ func newResponder(t *testing.T) *msrpResponder {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		transport.ServeStream(l, transport.Config{}, func(c *transport.Conn) {
+		responders.ServeStream(l, func(c *transport.Conn) {
 			r.n.Add(1)
 			for {
 				f, err := c.Read()

@@ -137,16 +137,35 @@ type client struct {
 	stop   chan struct{}
 }
 
-func dialClient(t *testing.T, target, via string) *client {
-	t.Helper()
-	return dialClientWith(t, target, via, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+// clients is the transport of the tests' clients: one Host dials them
+// all, without keepalive.
+var clients = func() *transport.Host {
+	h, err := transport.New(transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// dialTarget dials target through clients.
+func dialTarget(ctx context.Context, target string, opts transport.DialOptions) (*transport.Conn, error) {
+	tg, err := transport.ParseTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	return clients.Dial(ctx, tg, opts)
 }
 
-func dialClientWith(t *testing.T, target, via string, cfg transport.Config) *client {
+func dialClient(t *testing.T, target, via string) *client {
+	t.Helper()
+	return dialClientWith(t, target, via, transport.DialOptions{})
+}
+
+func dialClientWith(t *testing.T, target, via string, opts transport.DialOptions) *client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := transport.Dial(ctx, target, cfg)
+	conn, err := dialTarget(ctx, target, opts)
 	if err != nil {
 		t.Fatalf("dial %s: %v", target, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // deafClient is a WebSocket MSRP client that swallows Ping frames and
@@ -77,10 +78,8 @@ func TestRelayKeepalive(t *testing.T) {
 		timeout  = 60 * time.Millisecond
 		misses   = 2
 	)
-	totals := &keepalive.Counters{}
 	r := newTestRelay(t, func(c *Config) {
 		c.Transport.Keepalive = keepalive.Config{Interval: interval, Timeout: timeout, Misses: misses}
-		c.Transport.Totals = totals
 	})
 
 	// A live client answers Pings (gorilla does) and stays connected.
@@ -127,8 +126,15 @@ func TestRelayKeepalive(t *testing.T) {
 	if resp := live.next(5 * time.Second); resp.StatusCode != 200 {
 		t.Fatalf("live client: %d", resp.StatusCode)
 	}
-	st := totals.Snapshot()
-	if st.ProbesFrames == 0 || st.Answers == 0 || st.Timeouts == 0 {
-		t.Errorf("keepalive totals %+v: want Ping probes, answers and a timeout", st)
+	// The transport's counters reach the relay's Stats.
+	st := r.srv.Stats()
+	if ka := st.Keepalive; ka.ProbesFrames == 0 || ka.Answers == 0 || ka.Timeouts != 1 {
+		t.Errorf("keepalive totals %+v: want Ping probes, answers and a timeout", ka)
+	}
+	if n := st.Closed[transport.ReasonKeepaliveTimeout]; n != 1 {
+		t.Errorf("closes by reason %v: want 1 keepalive-timeout", st.Closed)
+	}
+	if n := st.Open[transport.KindWS]; n != 1 {
+		t.Errorf("open connections %v: want the live ws client's", st.Open)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
 )
@@ -133,7 +132,7 @@ func dialLean(t *testing.T, r *testRelay, kind string) *leanClient {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := transport.Dial(ctx, target, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	conn, err := dialTarget(ctx, target, transport.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

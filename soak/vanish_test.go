@@ -21,15 +21,30 @@ func md5hex(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// vanishers is the transport of the vanishing clients: one Host dials
+// them all, without keepalive.
+var vanishers = func() *transport.Host {
+	h, err := transport.New(transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
 // vanish is a client that AUTHs, sends one message to peerPath, waits for
 // the relay's 200, and then drops its socket without closing anything.
 // The endpoint package closes politely, so this one is built by hand.
 func vanish(ctx context.Context, relay, peerPath string) error {
-	c, err := transport.Dial(ctx, relay, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	target, err := transport.ParseTarget(relay)
 	if err != nil {
 		return err
 	}
-	defer c.NetConn().Close() // no close frame, no goodbye
+	c, err := vanishers.Dial(ctx, target, transport.DialOptions{})
+	if err != nil {
+		return err
+	}
+	defer c.Close(transport.ReasonLocal, "vanished") // to the Host: the socket is gone by then
+	defer c.NetConn().Close()                        // no close frame, no goodbye
 	hostport := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(relay, "ws://"), "msrp://"), "/")
 	hostport = strings.TrimSuffix(hostport, ";tcp")
 	via := "msrp://" + hostport + ";tcp"

@@ -40,13 +40,11 @@ func BenchmarkIdleWebSocket10k(b *testing.B) {
 		b.Skip("holds 10 000 connections")
 	}
 	var handled atomic.Int64
-	var totals keepalive.Counters
-	cfg := Config{
+	host := newHost(b, Config{
 		Keepalive:     keepalive.Config{Interval: time.Second},
-		Totals:        &totals,
 		LoggerFactory: &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelWarn},
-	}
-	h := NewWebSocketHandler(cfg, func(c *Conn) {
+	})
+	h := host.WebSocketHandler(func(c *Conn) {
 		handled.Add(1)
 		for {
 			if _, err := c.Read(); err != nil {
@@ -75,12 +73,12 @@ func BenchmarkIdleWebSocket10k(b *testing.B) {
 
 	b.ResetTimer()
 	const window = 10 * time.Second
-	probes0 := totals.Snapshot()
+	probes0 := host.Stats().Keepalive
 	var ma0, ma1 runtime.MemStats
 	runtime.ReadMemStats(&ma0)
 	cpu := measureCPU(b, window, func() { time.Sleep(window) })
 	runtime.ReadMemStats(&ma1)
-	probes := totals.Snapshot()
+	probes := host.Stats().Keepalive
 	pings := float64(probes.ProbesFrames-probes0.ProbesFrames) / window.Seconds() / benchConns
 	if probes.Misses != 0 || probes.Timeouts != 0 {
 		b.Errorf("clients missed probes: %+v", probes)

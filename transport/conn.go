@@ -38,7 +38,7 @@ type Frame struct {
 // rules. Every field is sized for the many idle connections a relay holds:
 // no goroutine of its own, no buffers while idle.
 type Conn struct {
-	cfg    *config
+	h      *Host
 	kind   Kind
 	nc     net.Conn          // the socket (a *tls.Conn for TLS and wss)
 	tcp    *net.TCPConn      // the socket when it is plain TCP: writes resume, big chunks go by writev
@@ -68,6 +68,8 @@ type Conn struct {
 	peerURI  atomic.Pointer[string]
 	localURI atomic.Pointer[string]
 
+	prev, next *Conn // in the Host's list of open connections, guarded by its mu
+
 	closeOnce sync.Once
 	done      chan struct{}
 	reason    atomic.Int32
@@ -75,25 +77,30 @@ type Conn struct {
 }
 
 // newConn makes a Conn of nc, an established connection (WebSocket
-// handshake done); client says that we dialled it.
-func newConn(cfg *config, kind Kind, nc net.Conn, client bool) (*Conn, error) {
-	c := &Conn{cfg: cfg, kind: kind, nc: nc, client: client, done: make(chan struct{})}
+// handshake done); client says that we dialled it. Once the Host is
+// closed it closes nc and fails with ErrHostClosed.
+func (h *Host) newConn(kind Kind, nc net.Conn, client bool) (*Conn, error) {
+	c := &Conn{h: h, kind: kind, nc: nc, client: client, done: make(chan struct{})}
 	c.hook = c.beforeNetRead
 	tuneSocket(nc)
 	c.tcp = plainTCP(nc)
 	if kind.IsWebSocket() {
 		c.wsr.init(nc)
 	} else {
-		c.rd = msrp.NewReader(hookReader{c: c, r: nc}, cfg.MaxHeader)
+		c.rd = msrp.NewReader(hookReader{c: c, r: nc}, h.cfg.MaxHeader)
 	}
-	k, err := keepalive.New(cfg.probes, (*keeperLink)(c), cfg.kaLog, &c.counters, cfg.Totals)
+	k, err := keepalive.New(h.probes, (*keeperLink)(c), h.kaLog, &c.counters, &h.totals)
 	if err != nil {
 		_ = nc.Close()
 		return nil, err
 	}
+	c.keeper = k
+	if !h.track(c) {
+		_ = nc.Close()
+		return nil, ErrHostClosed
+	}
 	// Started once stored: the Scheduler's goroutines may reach Close
 	// (a dead peer), which stops it.
-	c.keeper = k
 	k.Start()
 	return c, nil
 }
@@ -156,10 +163,11 @@ func (c *Conn) close(reason CloseReason, detail string, code int) error {
 		return nil
 	}
 	c.keeper.Stop()
-	c.cfg.Closes.add(reason)
+	c.h.untrack(c)
+	c.h.closes.add(reason)
 	c.logClose(reason, detail)
 	if c.kind.IsWebSocket() && code != 0 {
-		wait := min(closeWait, c.cfg.WriteTimeout)
+		wait := min(closeWait, c.h.cfg.WriteTimeout)
 		msg := websocket.FormatCloseMessage(code, truncateUTF8(reason.String()+": "+detail, 120))
 		c.writeCloseFrame(msg, wait)
 	}
@@ -224,9 +232,9 @@ func (c *Conn) logClose(r CloseReason, detail string) {
 	const format = "closed %s connection with %s: %s (%s)"
 	switch r {
 	case ReasonPeerClosed, ReasonShutdown, ReasonLocal, ReasonPolicy:
-		c.cfg.log.Infof(format, c.kind, c.nc.RemoteAddr(), r, detail)
+		c.h.log.Infof(format, c.kind, c.nc.RemoteAddr(), r, detail)
 	default:
-		c.cfg.log.Warnf(format, c.kind, c.nc.RemoteAddr(), r, detail)
+		c.h.log.Warnf(format, c.kind, c.nc.RemoteAddr(), r, detail)
 	}
 }
 

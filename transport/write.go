@@ -153,7 +153,7 @@ func (c *Conn) writeVectored(parts net.Buffers) error {
 		n += len(p)
 	}
 	for {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
 		// WriteTo consumes what it wrote from parts, so a retry resumes.
 		wrote, err := parts.WriteTo(c.tcp)
 		if err == nil || wrote == 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -173,7 +173,7 @@ const tlsSlice = 16 << 10
 func (c *Conn) writeStream(b []byte) error {
 	total := len(b)
 	for len(b) > 0 {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
 		part := b
 		if c.tcp == nil && len(part) > tlsSlice {
 			part = part[:tlsSlice]
@@ -228,7 +228,7 @@ func (c *Conn) writeDone(n int, err error) error {
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return c.fail(ReasonSlowConsumer,
-			fmt.Errorf("%d-byte chunk not taken within %v", n, c.cfg.WriteTimeout))
+			fmt.Errorf("%d-byte chunk not taken within %v", n, c.h.cfg.WriteTimeout))
 	}
 	return c.fail(ReasonWriteError, err)
 }

@@ -96,7 +96,7 @@ func TestDialWebSocketClientSide(t *testing.T) {
 		req.Store(r)
 		return switching("Sec-WebSocket-Protocol: msrp\r\n")(r)
 	}, after)
-	c, err := Dial(t.Context(), url, Config{Keepalive: keepalive.Config{Interval: -1}})
+	c, err := testDial(t.Context(), url, Config{Keepalive: keepalive.Config{Interval: -1}}, DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestDialWebSocketRefused(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			url, _ := fakeWSServer(t, tc.respond, nil)
-			c, err := Dial(t.Context(), url, Config{})
+			c, err := testDial(t.Context(), url, Config{}, DialOptions{})
 			if err == nil {
 				c.Close(ReasonLocal, "test over")
 				t.Fatal("Dial succeeded")
@@ -208,7 +208,7 @@ func TestDialWebSocketTimeout(t *testing.T) {
 
 	url, _ := fakeWSServer(t, silent, nil)
 	start := time.Now()
-	_, err := Dial(t.Context(), url, Config{HandshakeTimeout: 100 * time.Millisecond})
+	_, err := testDial(t.Context(), url, Config{HandshakeTimeout: 100 * time.Millisecond}, DialOptions{})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
 		t.Errorf("Dial to a silent server: %v after %v", err, time.Since(start))
 	}
@@ -217,7 +217,7 @@ func TestDialWebSocketTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start = time.Now()
-	_, err = Dial(ctx, url, Config{})
+	_, err = testDial(ctx, url, Config{}, DialOptions{})
 	if !errors.Is(err, context.Canceled) || time.Since(start) > 2*time.Second {
 		t.Errorf("Dial cancelled: %v after %v", err, time.Since(start))
 	}
@@ -229,7 +229,7 @@ func TestDialWSS(t *testing.T) {
 	leakCheck(t)
 	ca := testpki.NewCA(t)
 	got := make(serverConns, 1)
-	srv := httptest.NewUnstartedServer(NewWebSocketHandler(Config{}, holdHandler(got, true, nil)))
+	srv := httptest.NewUnstartedServer(newHost(t, Config{}).WebSocketHandler(holdHandler(got, true, nil)))
 	var sni atomic.Value
 	var alpn atomic.Value
 	srv.TLS = &tls.Config{
@@ -246,7 +246,7 @@ func TestDialWSS(t *testing.T) {
 	url := "wss://localhost:" + port + "/"
 
 	cli := &tls.Config{RootCAs: ca.Pool, NextProtos: []string{"h2"}}
-	c, err := Dial(t.Context(), url, Config{TLSConfig: cli})
+	c, err := testDial(t.Context(), url, Config{}, DialOptions{TLSConfig: cli})
 	if err != nil {
 		t.Fatal(err)
 	}

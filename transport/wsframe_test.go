@@ -92,7 +92,7 @@ func TestOwnFramesReadByGorilla(t *testing.T) {
 			}
 		}))
 		defer srv.Close()
-		c, err := Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http")+"/", Config{Keepalive: keepalive.Config{Interval: -1}})
+		c, err := testDial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http")+"/", Config{Keepalive: keepalive.Config{Interval: -1}}, DialOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -119,7 +119,7 @@ func (c *Conn) wsFinish() error {
 func (c *Conn) wsRelease() {
 	w := &c.ws
 	if w.buf != nil {
-		c.cfg.wsBufs.pool.Put(w.buf)
+		c.h.wsBufs.pool.Put(w.buf)
 		w.buf = nil
 	}
 }
@@ -156,13 +156,13 @@ func (c *Conn) wsCompact() {
 // the error Read returns.
 func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 	w := &c.ws
-	w.buf = c.cfg.wsBufs.pool.Get().(*[]byte)
+	w.buf = c.h.wsBufs.pool.Get().(*[]byte)
 	w.start, w.end, w.eom, w.inHead = 0, 0, false, true
 	w.head.Reset()
 	var m *msrp.Message
 	var n int
 	for {
-		m, n, err = w.head.Scan((*w.buf)[:w.end], c.cfg.MaxHeader)
+		m, n, err = w.head.Scan((*w.buf)[:w.end], c.h.cfg.MaxHeader)
 		if m != nil || err != nil {
 			break
 		}
@@ -201,7 +201,7 @@ func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 		// The message's length is known: refuse an oversized body
 		// before any of it goes ahead.
 		overhead := int64(2+7+len(m.TransactionID)+1) + trailerMax
-		if int64(w.end-w.start)+left-overhead > int64(c.cfg.MaxChunk) {
+		if int64(w.end-w.start)+left-overhead > int64(c.h.cfg.MaxChunk) {
 			c.keeper.Received()
 			return c.tooLarge(m), true, nil
 		}
@@ -229,7 +229,7 @@ func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 func (c *Conn) wsPiece() (Frame, error) {
 	w := &c.ws
 	m := c.cur
-	size := c.cfg.PieceSize
+	size := c.h.cfg.PieceSize
 	for {
 		data := (*w.buf)[w.start:w.end]
 		// Only what was not scanned yet: a piece is scanned once, however
@@ -285,7 +285,7 @@ func (c *Conn) wsPiece() (Frame, error) {
 // wsDeliver hands out piece of the current chunk; flag is the end-line's
 // flag of the last piece.
 func (c *Conn) wsDeliver(m *msrp.Message, piece []byte, last bool, flag byte) (Frame, error) {
-	if c.off+int64(len(piece)) > int64(c.cfg.MaxChunk) {
+	if c.off+int64(len(piece)) > int64(c.h.cfg.MaxChunk) {
 		c.cur = nil
 		return c.tooLarge(m), nil
 	}

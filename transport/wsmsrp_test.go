@@ -36,11 +36,7 @@ func streamConn(t *testing.T, cfg Config, in []byte, rnd *rand.Rand, maxRead int
 	t.Helper()
 	cfg.Keepalive = keepalive.Config{Interval: -1}
 	cfg.LoggerFactory = &logging.DefaultLoggerFactory{Writer: io.Discard}
-	n, err := cfg.normalize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := newConn(n, KindWS, &fuzzConn{r: bytes.NewReader(nil)}, false)
+	c, err := newHost(t, cfg).newConn(KindWS, &fuzzConn{r: bytes.NewReader(nil)}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,15 +91,15 @@ func readChunk(t *testing.T, c *Conn) (tid string, body []byte, flag byte, err e
 		if f.Err != nil {
 			return f.Msg.TransactionID, nil, 0, f.Err
 		}
-		if len(f.Msg.Body) > c.cfg.PieceSize || f.Offset != int64(len(body)) {
+		if len(f.Msg.Body) > c.h.cfg.PieceSize || f.Offset != int64(len(body)) {
 			t.Fatalf("piece %d: %d bytes at offset %d after %d bytes (piece size %d)",
-				n, len(f.Msg.Body), f.Offset, len(body), c.cfg.PieceSize)
+				n, len(f.Msg.Body), f.Offset, len(body), c.h.cfg.PieceSize)
 		}
 		if f.Last && len(f.Msg.Body) == 0 && len(body) > 0 {
 			t.Fatalf("empty last piece after %d bytes", len(body))
 		}
-		if !f.Last && len(f.Msg.Body) < c.cfg.PieceSize {
-			t.Fatalf("piece %d of %d bytes before the last, want %d", n, len(f.Msg.Body), c.cfg.PieceSize)
+		if !f.Last && len(f.Msg.Body) < c.h.cfg.PieceSize {
+			t.Fatalf("piece %d of %d bytes before the last, want %d", n, len(f.Msg.Body), c.h.cfg.PieceSize)
 		}
 		body = append(body, f.Msg.Body...)
 		if f.Last {

@@ -221,9 +221,9 @@ func (c *Conn) wsNextMessage() error {
 // wsBeginFrame makes data frame h the current frame of the message.
 func (c *Conn) wsBeginFrame(h wsHeader) error {
 	r := &c.wsr
-	if h.length > c.cfg.readLimit-r.msgLen {
+	if h.length > c.h.readLimit-r.msgLen {
 		return &wsError{code: websocket.CloseMessageTooBig,
-			reason: "message exceeds the read limit of " + strconv.FormatInt(c.cfg.readLimit, 10) + " bytes"}
+			reason: "message exceeds the read limit of " + strconv.FormatInt(c.h.readLimit, 10) + " bytes"}
 	}
 	r.msgLen += h.length
 	r.fin, r.masked, r.key, r.kpos, r.left = h.fin, h.masked, h.key, 0, h.length
@@ -408,13 +408,13 @@ func (c *Conn) wsControl(h wsHeader) error {
 // write path (between whole frames), unless the peer floods.
 func (c *Conn) onPing(payload []byte) error {
 	c.keeper.Received()
-	if !c.limiter.Allow(time.Now(), &c.cfg.keepalive) {
+	if !c.limiter.Allow(time.Now(), &c.h.cfg.Keepalive) {
 		return c.flood("Ping frames")
 	}
-	err := c.writeControl(opPong, payload, c.cfg.WriteTimeout)
+	err := c.writeControl(opPong, payload, c.h.cfg.WriteTimeout)
 	if err == nil {
 		c.counters.Add(keepalive.PingAnswered)
-		c.cfg.Totals.Add(keepalive.PingAnswered)
+		c.h.totals.Add(keepalive.PingAnswered)
 		return nil
 	}
 	// Declared here, not above: errors.As moves it to the heap, an

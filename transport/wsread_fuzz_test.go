@@ -46,13 +46,13 @@ func FuzzWSReader(f *testing.F) {
 	f.Add([]byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4}, false)
 	f.Add([]byte{0x81, 0x7e, 0x01}, true)
 
-	cfg, err := Config{
+	h, err := New(Config{
 		MaxChunk:      1 << 10,
 		MaxHeader:     1 << 10,
 		PieceSize:     100,
 		Keepalive:     keepalive.Config{Interval: -1},
 		LoggerFactory: &logging.DefaultLoggerFactory{Writer: io.Discard},
-	}.normalize()
+	})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func FuzzWSReader(f *testing.F) {
 		// The first half comes as if read past the handshake: frames cross
 		// from the buffered bytes to the connection anywhere.
 		half := min(len(data)/2, aheadSize)
-		c, err := newConn(cfg, KindWS, &fuzzConn{bytes.NewReader(data[half:])}, client)
+		c, err := h.newConn(KindWS, &fuzzConn{bytes.NewReader(data[half:])}, client)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,10 +79,10 @@ func FuzzWSReader(f *testing.F) {
 			if n > len(data) {
 				t.Fatalf("%d Frames from %d bytes", n, len(data))
 			}
-			if len(fr.Msg.Body) > cfg.PieceSize || fr.Offset+int64(len(fr.Msg.Body)) > int64(cfg.MaxChunk) {
+			if len(fr.Msg.Body) > h.cfg.PieceSize || fr.Offset+int64(len(fr.Msg.Body)) > int64(h.cfg.MaxChunk) {
 				t.Fatalf("piece of %d bytes at %d", len(fr.Msg.Body), fr.Offset)
 			}
-			if fr.Err == nil && fr.Msg.Body != nil && (!fr.Last && len(fr.Msg.Body) != cfg.PieceSize ||
+			if fr.Err == nil && fr.Msg.Body != nil && (!fr.Last && len(fr.Msg.Body) != h.cfg.PieceSize ||
 				fr.Last && len(fr.Msg.Body) == 0 && fr.Offset > 0) {
 				t.Fatalf("piece of %d bytes at %d, last %v", len(fr.Msg.Body), fr.Offset, fr.Last)
 			}

@@ -165,12 +165,9 @@ func startWSServer(t *testing.T, cfg Config) *wsServer {
 	if cfg.Keepalive.Interval == 0 {
 		cfg.Keepalive.Interval = -1 // no Pings of ours in the frames read
 	}
-	n, err := cfg.normalize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.limit = n.readLimit
-	s.url = startWS(t, cfg, holdHandler(s.conns, false, s.frames))
+	h := newHost(t, cfg)
+	s.limit = h.readLimit
+	s.url = serveWS(t, h, holdHandler(s.conns, false, s.frames))
 	return s
 }
 

@@ -96,6 +96,17 @@ func main() {
 	cfg := transport.Config{LoggerFactory: lf}
 	cfg.Keepalive.Interval = interval
 	cfg.Keepalive.Mode = "frames"
+	// One Host dials every connection: one keepalive Scheduler for all.
+	host, err := transport.New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "idle:", err)
+		os.Exit(2)
+	}
+	target, err := transport.ParseTarget(*relayURL)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "idle:", err)
+		os.Exit(2)
+	}
 
 	start := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -108,7 +119,7 @@ func main() {
 		sem <- struct{}{}
 		ready.Add(1)
 		go func() {
-			c, err := setup(ctx, *relayURL, *toPath, name, pass, cfg)
+			c, err := setup(ctx, host, target, *toPath, name, pass)
 			<-sem
 			if err != nil {
 				ready.Done()
@@ -166,10 +177,10 @@ func report(what string, wanted int, d time.Duration) {
 }
 
 // setup dials and authenticates one connection.
-func setup(ctx context.Context, relayURL, toPath, user, pass string, cfg transport.Config) (*transport.Conn, error) {
+func setup(ctx context.Context, host *transport.Host, target transport.Target, toPath, user, pass string) (*transport.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	c, err := transport.Dial(dctx, relayURL, cfg)
+	c, err := host.Dial(dctx, target, transport.DialOptions{})
 	if err != nil {
 		nDialFailed.Add(1)
 		noteErr(err)
