@@ -19,7 +19,7 @@
 #   MSRPD_BIN      msrpd binary to run (default: built from this tree)
 #   MSRPD_EXTRA    extra msrpd flags (word-split)
 #   KAM_DIR        directory of start.sh/stop.sh/kamailio.cfg
-#                  (default: ../shared/peers/kamailio beside the repo)
+#                  (default: testdata/kamailio-msrp, a copy of ../shared/peers/kamailio)
 #   TCP_CHILDREN   Kamailio TCP worker processes (default 4, as start.sh)
 #   KAM_SHM_MB     Kamailio shared memory in MB (default 2048: each
 #                  connection holds a 64 KiB read buffer in shm)
@@ -28,7 +28,7 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
-KAM_DIR=${KAM_DIR:-$(cd "$REPO_DIR/.." && pwd)/shared/peers/kamailio}
+KAM_DIR=${KAM_DIR:-$REPO_DIR/testdata/kamailio-msrp}
 BIND_IP=127.0.0.1
 REALM=127.0.0.1
 WS_KEEPALIVE=${WS_KEEPALIVE:-20}

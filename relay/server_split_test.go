@@ -19,18 +19,45 @@ import (
 // does, and the message byte-exact. Before the fix a split just before
 // the end-line forwarded an empty '$' piece after a '+' piece that
 // already reached the total.
+//
+// Over WebSocket the same cuts fall between the frames of one message:
+// the relay parses a message as its frames arrive, and the rule holds.
 func TestSplitSegmentsNoEmptyPieces(t *testing.T) {
+	for _, kind := range []string{"tcp", "ws"} {
+		t.Run(kind, func(t *testing.T) { testSplitNoEmptyPieces(t, kind) })
+	}
+}
+
+func testSplitNoEmptyPieces(t *testing.T, kind string) {
 	checkGoroutines(t)
 	r := newTestRelay(t, nil)
-	a := dialRaw(t, r, "tcp")
+	a := dialRaw(t, r, kind)
 	a.auth(relayUser, relayPass)
 	b := dialRaw(t, r, "tcp")
 	b.auth("bob", "secret-bob")
 	a.nc.(*net.TCPConn).SetNoDelay(true)
 	to := a.use + " " + b.use + " " + b.uri
+	// write sends w as cut at k: two TCP segments, or one WebSocket
+	// message in two frames written by hand (the frames of the dialer's
+	// own writer would not fall where the test wants them).
+	write := func(w []byte, k int) {
+		t.Helper()
+		parts := [][]byte{w[:k], w[k:]}
+		if kind == "ws" {
+			parts = [][]byte{clientFrame(false, 1, w[:k]), clientFrame(true, 0, w[k:])}
+		}
+		for i, p := range parts {
+			if i > 0 {
+				time.Sleep(2 * time.Millisecond) // its own segment, its own read
+			}
+			if _, err := a.nc.Write(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	type shape struct{ size, chunks int }
-	shapes := []shape{{3000, 1}, {70 << 10, 1}, {6000, 3}}
+	shapes := []shape{{3000, 1}, {70 << 10, 1}, {6000, 3}, {2048, 1}}
 	sent := 0
 	for _, sh := range shapes {
 		body := make([]byte, sh.size)
@@ -68,17 +95,9 @@ func TestSplitSegmentsNoEmptyPieces(t *testing.T) {
 				tids = append(tids, string(w[5:bytes.IndexByte(w[5:], ' ')+5]))
 				k := cut
 				if c < sh.chunks-1 || k <= 0 || k >= len(w) {
-					k = len(w) // only the last chunk is split
+					k = len(w) - 1 // only the last chunk is cut where the test says
 				}
-				if err := a.writeRaw(w[:k]); err != nil {
-					t.Fatal(err)
-				}
-				if k < len(w) {
-					time.Sleep(2 * time.Millisecond) // its own segment, its own read
-					if err := a.writeRaw(w[k:]); err != nil {
-						t.Fatal(err)
-					}
-				}
+				write(w, k)
 			}
 			got := strictReceive(t, b, id, sh.size, fmt.Sprintf("size %d cut %d", sh.size, cut))
 			if !bytes.Equal(got, body) {
@@ -92,7 +111,28 @@ func TestSplitSegmentsNoEmptyPieces(t *testing.T) {
 			sent++
 		}
 	}
-	t.Logf("%d messages split at every position around header and end-line, all whole and strict", sent)
+	t.Logf("%s: %d messages split at every position around header and end-line, all whole and strict", kind, sent)
+}
+
+// clientFrame is one WebSocket frame as a client sends it: masked (with
+// a zero key, which leaves the payload as it is), FIN as given, opcode 1
+// (text) for a first frame or 0 for a continuation.
+func clientFrame(fin bool, opcode byte, payload []byte) []byte {
+	b0 := opcode
+	if fin {
+		b0 |= 0x80
+	}
+	f := []byte{b0}
+	switch n := len(payload); {
+	case n < 126:
+		f = append(f, 0x80|byte(n))
+	case n < 1<<16:
+		f = append(f, 0x80|126, byte(n>>8), byte(n))
+	default:
+		f = append(f, 0x80|127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	f = append(f, 0, 0, 0, 0) // masking key
+	return append(f, payload...)
 }
 
 // strictReceive reads chunks of one message at c, answering each with
