@@ -11,6 +11,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // Frame is one piece of an incoming chunk.
@@ -50,7 +51,7 @@ type Conn struct {
 	limiter  keepalive.Limiter // reader goroutine only
 
 	// Reader state, owned by the reader goroutine.
-	wsr   wsReader      // WebSocket frames; unused for TCP and TLS
+	wsr   ws.Reader     // WebSocket frames; unused for TCP and TLS
 	ws    wsIn          // the chunk in the WebSocket message being read
 	cur   *msrp.Message // chunk being delivered in pieces
 	off   int64
@@ -61,7 +62,6 @@ type Conn struct {
 	out  []byte     // guarded by wmu: chunks queued while held
 
 	beforeRead func()    // reader goroutine only, see SetBeforeRead
-	hook       func()    // c.beforeNetRead, bound once: the WebSocket reader's hook
 	headStart  time.Time // when the header block being read began (read timeouts)
 	deadline   readPhase // the read deadline armed, if any
 
@@ -81,11 +81,10 @@ type Conn struct {
 // closed it closes nc and fails with ErrHostClosed.
 func (h *Host) newConn(kind Kind, nc net.Conn, client bool) (*Conn, error) {
 	c := &Conn{h: h, kind: kind, nc: nc, client: client, done: make(chan struct{})}
-	c.hook = c.beforeNetRead
 	tuneSocket(nc)
 	c.tcp = plainTCP(nc)
 	if kind.IsWebSocket() {
-		c.wsr.init(nc)
+		c.wsr.Init(nc, c.tcp, client, h.readLimit, (*wsLink)(c))
 	} else {
 		c.rd = msrp.NewReader(hookReader{c: c, r: nc}, h.cfg.MaxHeader)
 	}
@@ -204,7 +203,7 @@ func closeWrite(nc net.Conn) {
 //     connection (ReasonLocal);
 //   - 1001 (going away) when we shut down;
 //   - 1002 (protocol error) for broken framing (1009 for a message over
-//     the read limit, see wsError);
+//     the read limit, see ws.Error);
 //   - 1008 (policy violation) when we refuse the peer: policy, floods,
 //     a chunk not finished in time;
 //   - 1011 (unexpected condition) for a keepalive timeout: the peer
@@ -255,8 +254,8 @@ func (c *Conn) writeCloseFrame(msg []byte, wait time.Duration) {
 		return
 	}
 	defer c.wmu.Unlock()
-	var buf [maxFrameHeader + 125]byte
-	frame := c.appendFrame(buf[:0], opClose, msg)
+	var buf [ws.MaxFrameHeader + ws.MaxControlPayload]byte
+	frame := ws.AppendFrame(buf[:0], ws.OpClose, msg, c.client)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
 	_, _ = c.nc.Write(frame)
 }

@@ -3,12 +3,14 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // DefaultPort is the MSRP port used when an msrp: or msrps: target has
@@ -113,7 +115,10 @@ func (h *Host) Dial(ctx context.Context, target Target, opts DialOptions) (*Conn
 		if target.ServerName != "" {
 			tlsConfig = clientTLS(tlsConfig, target.ServerName)
 		}
-		nc, rest, err := dialWebSocket(ctx, target.URL, tlsConfig)
+		nc, rest, err := ws.Dial(ctx, target.URL, tlsConfig, Subprotocol)
+		if errors.Is(err, ws.ErrBadURL) {
+			err = fmt.Errorf("%w: %w", ErrBadTarget, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("transport: dial %s: %w", target, err)
 		}
@@ -121,7 +126,7 @@ func (h *Host) Dial(ctx context.Context, target Target, opts DialOptions) (*Conn
 		if err != nil {
 			return nil, err
 		}
-		conn.wsr.preload(rest) // before the caller's reader starts
+		conn.wsr.Preload(rest) // before the caller's reader starts
 		return conn, nil
 	case KindTLS:
 		name := target.ServerName
@@ -154,4 +159,17 @@ func (h *Host) dialTCP(ctx context.Context, addr string) (net.Conn, error) {
 		return h.cfg.DialContext(ctx, "tcp", addr)
 	}
 	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+}
+
+// clientTLS is cfg (or a default) with ServerName set for SNI and
+// certificate verification, for dialing host.
+func clientTLS(cfg *tls.Config, host string) *tls.Config {
+	c := &tls.Config{}
+	if cfg != nil {
+		c = cfg.Clone()
+	}
+	if c.ServerName == "" {
+		c.ServerName = host
+	}
+	return c
 }

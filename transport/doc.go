@@ -25,12 +25,12 @@
 //     peer blocks its senders (backpressure); one that takes nothing for
 //     WriteTimeout is closed as a slow consumer. Only a connection held
 //     with Hold queues chunks, at most 64 KiB, until its Release.
-//   - WebSocket frames are read and written by this package itself
-//     (RFC 6455 section 5; github.com/gorilla/websocket only runs the
-//     server's handshake), so an idle connection keeps no WebSocket
-//     library state and no buffer. Every frame, data or control, is
-//     written whole in one Write under the same mutex, so frames never
-//     interleave.
+//   - WebSocket frames are read and written by our own codec, package
+//     transport/internal/ws (RFC 6455 section 5; github.com/gorilla/websocket
+//     only runs the server's handshake), so an idle connection keeps no
+//     WebSocket library state and no buffer. Every frame, data or
+//     control, is written whole in one Write under the same mutex, so
+//     frames never interleave.
 //   - SetBeforeRead's function runs on the reader goroutine just before it
 //     waits for network input.
 //   - Keepalive probes are sent by the keepalive Scheduler of the

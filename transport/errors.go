@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 var (
@@ -15,8 +16,9 @@ var (
 	ErrBadConfig = errors.New("transport: bad config")
 	// ErrBadTarget is returned by Dial for a target it cannot parse.
 	ErrBadTarget = errors.New("transport: bad dial target")
-	// ErrNoSubprotocol means the WebSocket peer did not agree on "msrp".
-	ErrNoSubprotocol = errors.New("transport: WebSocket peer did not negotiate the msrp subprotocol")
+	// ErrNoSubprotocol means the WebSocket server Dial reached did not
+	// choose the "msrp" subprotocol.
+	ErrNoSubprotocol = ws.ErrNoSubprotocol
 
 	errBusy = keepalive.ErrBusy
 )

@@ -12,6 +12,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // Read returns the next piece of an incoming chunk. Only one goroutine may
@@ -23,7 +24,7 @@ func (c *Conn) Read() (Frame, error) {
 		// Closed from elsewhere: give the pools back what the reader
 		// still holds.
 		c.wsRelease()
-		c.wsr.release()
+		c.wsr.Release()
 		return Frame{}, c.closedErr(nil)
 	}
 	if c.kind.IsWebSocket() {
@@ -136,7 +137,7 @@ func (c *Conn) readFailed(err error) error {
 		return c.closedErr(err)
 	}
 	var ce *websocket.CloseError
-	var we *wsError
+	var we *ws.Error
 	var pe *msrp.ParseError
 	var ne net.Error
 	switch {
@@ -155,7 +156,7 @@ func (c *Conn) readFailed(err error) error {
 	case errors.As(err, &we):
 		// Broken WebSocket framing: 1002, or 1009 for a message over
 		// the read limit.
-		return c.failWith(ReasonProtocolError, we.code, err)
+		return c.failWith(ReasonProtocolError, we.Code, err)
 	case errors.As(err, &pe):
 		return c.fail(ReasonProtocolError, err)
 	}

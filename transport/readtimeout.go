@@ -56,7 +56,7 @@ func (c *Conn) beforeNetRead() {
 func (c *Conn) readPhase() readPhase {
 	if c.kind.IsWebSocket() {
 		switch {
-		case !c.wsr.inMsg:
+		case !c.wsr.InMessage():
 			return phaseIdle // frame headers: keepalive times them
 		case c.ws.inHead:
 			return phaseHeader

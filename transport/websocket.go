@@ -60,9 +60,10 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		kind = KindWSS
 	}
 	// Only the socket is kept; gorilla's Conn becomes garbage, and its
-	// buffers with it. Frames are read by wsread.go and written by
-	// wsframe.go. Nothing can be waiting in gorilla's read buffer: Upgrade
-	// refuses a client that sent data before the handshake completed.
+	// buffers with it. Frames are read and written by our codec
+	// (internal/ws, wslink.go). Nothing can be waiting in gorilla's read
+	// buffer: Upgrade refuses a client that sent data before the
+	// handshake completed.
 	conn, err := h.host.newConn(kind, ws.UnderlyingConn(), false)
 	if err != nil {
 		h.host.log.Infof("WebSocket connection from %s: %v", r.RemoteAddr, err)

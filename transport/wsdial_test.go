@@ -16,14 +16,8 @@ import (
 	"github.com/msrpd/msrpd/internal/testpki"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
-
-// The example of RFC 6455 section 1.3.
-func TestAcceptKey(t *testing.T) {
-	if got := acceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
-		t.Errorf("acceptKey = %q", got)
-	}
-}
 
 // fakeWSServer accepts one connection on 127.0.0.1, reads the handshake
 // request and writes what respond makes of it followed by after, in one
@@ -68,7 +62,7 @@ func fakeWSServer(t *testing.T, respond func(r *http.Request) string, after []by
 func switching(extra string) func(r *http.Request) string {
 	return func(r *http.Request) string {
 		return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-			"Sec-WebSocket-Accept: " + acceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n" + extra + "\r\n"
+			"Sec-WebSocket-Accept: " + ws.AcceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n" + extra + "\r\n"
 	}
 }
 
@@ -91,7 +85,7 @@ func TestDialWebSocketClientSide(t *testing.T) {
 	leakCheck(t)
 	var req atomic.Pointer[http.Request]
 	resp := mustWire(sendReq("dial0001", "").Response(200, "OK"))
-	after := append(wsFrame(0x81, resp, false), wsFrame(0x80|opPing, []byte("p1"), false)...)
+	after := append(wsFrame(0x81, resp, false), wsFrame(0x80|ws.OpPing, []byte("p1"), false)...)
 	url, conns := fakeWSServer(t, func(r *http.Request) string {
 		req.Store(r)
 		return switching("Sec-WebSocket-Protocol: msrp\r\n")(r)
@@ -104,15 +98,15 @@ func TestDialWebSocketClientSide(t *testing.T) {
 	// Written with the 101 in one write, the frames came in the handshake
 	// reader's buffer; the frame reader must have them (no reader runs
 	// yet, so this looks without a race).
-	if len(c.wsr.buffered()) != len(after) {
-		t.Errorf("%d bytes behind the handshake kept for the frame reader, want %d", len(c.wsr.buffered()), len(after))
+	if c.wsr.Buffered() != len(after) {
+		t.Errorf("%d bytes behind the handshake kept for the frame reader, want %d", c.wsr.Buffered(), len(after))
 	}
 	nc := takeConn(t, conns)
 	r := req.Load()
 	switch {
 	case r.Method != http.MethodGet, r.RequestURI != "/msrp?x=1", r.Host != nc.LocalAddr().String():
 		t.Errorf("request %s %s Host %s", r.Method, r.RequestURI, r.Host)
-	case !hasToken(r.Header, "Upgrade", "websocket"), !hasToken(r.Header, "Connection", "upgrade"):
+	case !strings.EqualFold(r.Header.Get("Upgrade"), "websocket"), !strings.EqualFold(r.Header.Get("Connection"), "upgrade"):
 		t.Errorf("request headers %v", r.Header)
 	case r.Header.Get("Sec-WebSocket-Version") != "13", r.Header.Get("Sec-WebSocket-Protocol") != "msrp",
 		len(r.Header.Get("Sec-WebSocket-Key")) != 24:
@@ -139,7 +133,7 @@ func TestDialWebSocketClientSide(t *testing.T) {
 	br := bufio.NewReader(nc)
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	b0, p, err := readTestFrame(br)
-	if err != nil || b0 != 0x80|opPong || string(p) != "p1" {
+	if err != nil || b0 != 0x80|ws.OpPong || string(p) != "p1" {
 		t.Fatalf("got %#x %q, %v; want the Pong to the Ping sent right after the handshake", b0, p, err)
 	}
 
@@ -152,7 +146,7 @@ func TestDialWebSocketClientSide(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no close frame: %v", err)
 		}
-		if b0 == 0x80|opClose {
+		if b0 == 0x80|ws.OpClose {
 			break
 		}
 	}

@@ -78,7 +78,7 @@ func (c *Conn) nextWS() (Frame, error) {
 		if err := c.wsFinish(); err != nil {
 			return Frame{}, c.readFailed(err)
 		}
-		if err := c.wsNextMessage(); err != nil {
+		if err := c.wsr.NextMessage(); err != nil {
 			return Frame{}, c.readFailed(err)
 		}
 		f, ok, err := c.wsHead()
@@ -99,7 +99,7 @@ func (c *Conn) wsFinish() error {
 	for !w.eom {
 		// The rest of a refused message: read into the buffer and
 		// forgotten, a sign of life all the same.
-		n, err := c.wsRead(*w.buf)
+		n, err := c.wsr.Read(*w.buf)
 		if n > 0 {
 			c.keeper.Received()
 		}
@@ -132,7 +132,7 @@ func (c *Conn) wsRelease() {
 // as one.)
 func (c *Conn) wsFill() error {
 	w := &c.ws
-	n, err := c.wsRead((*w.buf)[w.end:])
+	n, err := c.wsr.Read((*w.buf)[w.end:])
 	w.end += n
 	if n > 0 && !w.inHead {
 		c.keeper.Received()
@@ -197,7 +197,7 @@ func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 			c.keeper.Received()
 			return Frame{Msg: m, Last: true, Err: bad}, bad != nil, err
 		}
-	} else if left, known := c.wsKnownLeft(); known {
+	} else if left, known := c.wsr.KnownLeft(); known {
 		// The message's length is known: refuse an oversized body
 		// before any of it goes ahead.
 		overhead := int64(2+7+len(m.TransactionID)+1) + trailerMax
@@ -334,7 +334,7 @@ func (c *Conn) wsTrailer(tid string) (bad error, err error) {
 		}
 	}
 	n := int64(w.end - w.start)
-	left, known := c.wsKnownLeft()
+	left, known := c.wsr.KnownLeft()
 	more := strconv.FormatInt(n+left, 10) + " bytes"
 	if !known {
 		more = "more than " + strconv.FormatInt(n, 10) + " bytes"

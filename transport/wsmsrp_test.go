@@ -13,6 +13,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // shortReader returns what r holds in reads of 1 to max bytes, as a
@@ -36,11 +37,11 @@ func streamConn(t *testing.T, cfg Config, in []byte, rnd *rand.Rand, maxRead int
 	t.Helper()
 	cfg.Keepalive = keepalive.Config{Interval: -1}
 	cfg.LoggerFactory = &logging.DefaultLoggerFactory{Writer: io.Discard}
-	c, err := newHost(t, cfg).newConn(KindWS, &fuzzConn{r: bytes.NewReader(nil)}, false)
+	nc := readerConn{fuzzConn: &fuzzConn{}, r: &shortReader{r: bytes.NewReader(in), rnd: rnd, max: maxRead}}
+	c, err := newHost(t, cfg).newConn(KindWS, nc, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.nc = readerConn{fuzzConn: &fuzzConn{}, r: &shortReader{r: bytes.NewReader(in), rnd: rnd, max: maxRead}}
 	t.Cleanup(func() { c.Close(ReasonLocal, "test over") })
 	return c
 }
@@ -62,7 +63,7 @@ func fragments(payload []byte, rnd *rand.Rand, parts int) []byte {
 	}
 	cuts = append(cuts, len(payload))
 	var out []byte
-	from, op := 0, byte(opText)
+	from, op := 0, byte(ws.OpText)
 	for i, cut := range cuts {
 		cut = max(cut, from)
 		b0 := op
@@ -71,9 +72,9 @@ func fragments(payload []byte, rnd *rand.Rand, parts int) []byte {
 		}
 		out = append(out, wsFrame(b0, payload[from:cut], true)...)
 		if rnd.IntN(3) == 0 {
-			out = append(out, wsFrame(0x80|opPing, []byte("p"), true)...)
+			out = append(out, wsFrame(0x80|ws.OpPing, []byte("p"), true)...)
 		}
-		from, op = cut, opContinuation
+		from, op = cut, ws.OpContinuation
 	}
 	return out
 }
