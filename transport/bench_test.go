@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -155,12 +154,10 @@ func measureCPU(b *testing.B, window time.Duration, idle func()) time.Duration {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var ru0, ru1 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	user0, sys0 := processCPU()
 	idle()
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	user := time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano())
-	sys := time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano())
+	user1, sys1 := processCPU()
+	user, sys := user1-user0, sys1-sys0
 	b.Logf("CPU in %v: user %v, system %v", window, user, sys)
 	return user + sys
 }
