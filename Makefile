@@ -9,7 +9,7 @@ FUZZ_TARGETS := \
 	./msrp:FuzzReader \
 	./msrp:FuzzParse \
 	./msrp:FuzzParseURI \
-	./relay:FuzzParseDigest \
+	./internal/digest:FuzzParse \
 	./relay:FuzzRelayRequest \
 	./sdp:FuzzParse \
 	./transport:FuzzWSReader

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/internal/testpki"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
@@ -280,7 +281,7 @@ func (c *client) authThrough(relay, user, pass string) string {
 	if r.StatusCode != 401 {
 		c.t.Fatalf("AUTH through %s: %d, want 401", c.use, r.StatusCode)
 	}
-	ch, err := parseDigest(r.WWWAuthenticate())
+	ch, err := digest.Parse(r.WWWAuthenticate())
 	if err != nil {
 		c.t.Fatal(err)
 	}

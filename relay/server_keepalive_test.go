@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
@@ -89,7 +91,7 @@ func TestRelayKeepalive(t *testing.T) {
 	deaf := dialDeaf(t, r.ws)
 	self := "msrp://deaf.invalid:2855/d1;ws"
 	auth := request("AUTH", r.wsURI, self)
-	ch, _ := parseDigest(deaf.roundTrip(t, auth).WWWAuthenticate())
+	ch, _ := digest.Parse(deaf.roundTrip(t, auth).WWWAuthenticate())
 	auth = request("AUTH", r.wsURI, self)
 	auth.Headers = append(auth.Headers, msrp.Header{Name: "Authorization", Value: digestAuthorization("bob", "secret-bob", ch, r.wsURI, "AUTH", 1)})
 	ok := deaf.roundTrip(t, auth)

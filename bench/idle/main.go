@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/pion/logging"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
 )
@@ -201,11 +201,6 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func md5Hex(s string) string {
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
 // auth runs AUTH, 401, AUTH with credentials, 200 (RFC 4976 section 5.1).
 // No Expires header: Kamailio 5.6.3 refuses an authenticated AUTH that
 // carries one.
@@ -229,20 +224,12 @@ func auth(c *transport.Conn, toPath, user, pass string) error {
 	ch := parseParams(resp.WWWAuthenticate())
 	fields := strings.Fields(toPath)
 	uri := fields[len(fields)-1]
-	cnonce, nc, qop := randHex(8), "00000001", "auth"
-	ha1 := md5Hex(user + ":" + ch["realm"] + ":" + pass)
-	ha2 := md5Hex(msrp.MethodAUTH + ":" + uri)
-	response := md5Hex(ha1 + ":" + ch["nonce"] + ":" + nc + ":" + cnonce + ":" + qop + ":" + ha2)
-	v := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", qop=%s, nc=%s, cnonce="%s"`,
-		user, ch["realm"], ch["nonce"], uri, response, qop, nc, cnonce)
-	if o, ok := ch["opaque"]; ok {
-		v += fmt.Sprintf(`, opaque="%s"`, o)
-	}
-	if a, ok := ch["algorithm"]; ok {
-		v += ", algorithm=" + a
+	creds, err := digest.Answer(ch, user, pass, msrp.MethodAUTH, uri, 1, randHex(8))
+	if err != nil {
+		return fmt.Errorf("AUTH: %w", err)
 	}
 	m.TransactionID = randHex(8)
-	m.Headers = append(m.Headers, msrp.Header{Name: msrp.HeaderAuthorization, Value: v})
+	m.Headers = append(m.Headers, msrp.Header{Name: msrp.HeaderAuthorization, Value: creds.Header})
 	resp, err = roundTrip(c, m)
 	if err != nil {
 		return err
