@@ -248,7 +248,7 @@ func TestDirectWithRelay(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				buf := &syncBuffer{}
 				d := openDirectSession(t, newTestListener(t, buf), buf)
-				rl := dial(t, r.url(kind), "alice", nil)
+				rl := dial(t, r.URL(kind), "alice", nil)
 				if directActive {
 					connectPair(t, d, rl)
 				} else {
