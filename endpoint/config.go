@@ -9,6 +9,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/srv"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // Defaults applied to zero fields of Config.
@@ -112,6 +113,11 @@ type Config struct {
 	OnEvent func(Event)
 	// TLSConfig is used for wss:// and msrps:// relays.
 	TLSConfig *tls.Config
+	// Transport, if set, is the transport Host the endpoint dials
+	// through, shared with other endpoints (see NewTransport); its
+	// keepalive and resolver then apply instead of Keepalive and
+	// Resolver. nil means one of the endpoint's own, closed with it.
+	Transport *transport.Host
 	// LoggerFactory makes the "endpoint" logger and the transport's
 	// loggers; nil means logging.NewDefaultLoggerFactory().
 	LoggerFactory logging.LoggerFactory

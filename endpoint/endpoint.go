@@ -27,6 +27,7 @@ type Endpoint struct {
 	resolver srv.Resolver
 	ln       *Listener       // without one
 	tr       *transport.Host // dials every connection, across reconnects
+	ownTr    bool            // tr is the Endpoint's own, closed with it
 
 	window  chan struct{} // one token per outstanding SEND chunk
 	inbox   chan *Message // when Config.OnMessage is nil
@@ -99,13 +100,11 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 	if e.resolver == nil {
 		e.resolver = srv.System()
 	}
-	e.tr, err = transport.New(transport.Config{
-		Keepalive:     cfg.Keepalive,
-		DialContext:   e.dialResolved,
-		LoggerFactory: cfg.LoggerFactory,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("endpoint: %w", err)
+	if e.tr = cfg.Transport; e.tr == nil {
+		if e.tr, err = NewTransport(cfg); err != nil {
+			return nil, err
+		}
+		e.ownTr = true
 	}
 	if cfg.OnMessage == nil {
 		e.inbox = make(chan *Message, DefaultInboxSize)
@@ -229,8 +228,36 @@ func (e *Endpoint) Close() error {
 		e.finish()
 	}
 	e.wg.Wait()
-	e.tr.Close() // a dial still under way fails
+	if e.ownTr {
+		e.tr.Close() // a dial still under way fails
+	}
 	return nil
+}
+
+// NewTransport returns the transport Host an Endpoint of cfg dials
+// through: cfg's Keepalive and LoggerFactory, host names looked up with
+// cfg.Resolver. Dial makes one of its own unless Config.Transport gives
+// one; a program with many endpoints (a load generator) makes one with
+// NewTransport and shares it, so that one keepalive Scheduler probes all
+// their connections.
+func NewTransport(cfg Config) (*transport.Host, error) {
+	res := cfg.Resolver
+	if res == nil {
+		res = srv.System()
+	}
+	lf := cfg.LoggerFactory
+	if lf == nil {
+		lf = logging.NewDefaultLoggerFactory()
+	}
+	h, err := transport.New(transport.Config{
+		Keepalive:     cfg.Keepalive,
+		DialContext:   resolvingDialer(res),
+		LoggerFactory: lf,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: %w", err)
+	}
+	return h, nil
 }
 
 // finish marks the Endpoint stopped: once, by its read loop, or by Close

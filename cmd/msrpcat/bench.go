@@ -12,8 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/msrpd/msrpd/endpoint"
 	"github.com/urfave/cli/v2"
+
+	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/transport"
 )
 
 func benchCommand() *cli.Command {
@@ -40,9 +42,10 @@ func benchCommand() *cli.Command {
 
 // bench is one run.
 type bench struct {
-	size   int
-	filler []byte // random bytes the payloads are cut from
-	epoch  time.Time
+	size      int
+	filler    []byte // random bytes the payloads are cut from
+	epoch     time.Time
+	transport *transport.Host // every endpoint's
 
 	errMu  sync.Mutex
 	errN   int
@@ -77,6 +80,16 @@ func runBench(c *cli.Context) error {
 	b := &bench{size: size, filler: make([]byte, size+64<<10), epoch: time.Now()}
 	_, _ = rand.Read(b.filler)
 
+	// One transport Host for all 2K endpoints: one keepalive Scheduler
+	// probes every connection.
+	cfg, err := endpointConfig(c, "user")
+	if err != nil {
+		return err
+	}
+	if b.transport, err = endpoint.NewTransport(cfg); err != nil {
+		return err
+	}
+	defer b.transport.Close()
 	pairs, err := connectPairs(ctx, c, b, k, window)
 	defer closePairs(pairs)
 	if err != nil {
@@ -167,6 +180,7 @@ func (p *pair) connect(ctx context.Context, c *cli.Context, window int) error {
 		return err
 	}
 	cfgA.ReconnectAttempts, cfgB.ReconnectAttempts = 0, 0
+	cfgA.Transport, cfgB.Transport = p.b.transport, p.b.transport
 	cfgA.ChunkSize, cfgA.Window = c.Int("chunk"), window
 	cfgB.OnMessage, cfgB.NewBody = p.receive, p.newBody
 	if p.r, err = endpoint.Dial(ctx, cfgB); err != nil {
