@@ -12,6 +12,9 @@ var (
 	// ErrClosed is returned by Read and Send on a closed Conn. It wraps
 	// net.ErrClosed, so errors.Is(err, net.ErrClosed) holds too.
 	ErrClosed = &closedError{}
+	// ErrHostClosed is returned by a Host's Serve methods and Dial after
+	// its Close.
+	ErrHostClosed = errors.New("transport: host closed")
 	// ErrBadConfig is returned for a Config value that makes no sense.
 	ErrBadConfig = errors.New("transport: bad config")
 	// ErrBadTarget is returned by Dial for a target it cannot parse.

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -41,9 +40,6 @@ type Host struct {
 	listeners map[net.Listener]struct{}
 	conns     *Conn // open connections, a list through Conn.prev and next
 }
-
-// ErrHostClosed is returned by the Serve methods and Dial after Close.
-var ErrHostClosed = errors.New("transport: host closed")
 
 // New checks cfg, fills in its defaults and returns a Host. A Config that
 // makes no sense (negative sizes, a malformed AllowedOrigins entry, bad
@@ -105,7 +101,7 @@ type Stats struct {
 func (h *Host) Stats() Stats {
 	s := Stats{
 		Keepalive: h.totals.Snapshot(),
-		Closed:    h.closes.Snapshot(),
+		Closed:    h.closes.snapshot(),
 		Open:      make(map[Kind]int64, numKinds),
 	}
 	for k := range numKinds {

@@ -83,24 +83,24 @@ type closeCounters struct {
 }
 
 func (c *closeCounters) add(r CloseReason) {
-	if c != nil && r >= 0 && r < numReasons {
+	if r >= 0 && r < numReasons {
 		c.n[r].Add(1)
 	}
 }
 
-// Count returns how many connections were closed for reason r.
-func (c *closeCounters) Count(r CloseReason) uint64 {
-	if c == nil || r < 0 || r >= numReasons {
+// count returns how many connections were closed for reason r.
+func (c *closeCounters) count(r CloseReason) uint64 {
+	if r < 0 || r >= numReasons {
 		return 0
 	}
 	return c.n[r].Load()
 }
 
-// Snapshot returns the non-zero counts by reason.
-func (c *closeCounters) Snapshot() map[CloseReason]uint64 {
+// snapshot returns the non-zero counts by reason.
+func (c *closeCounters) snapshot() map[CloseReason]uint64 {
 	out := make(map[CloseReason]uint64)
 	for r := ReasonPeerClosed; r < numReasons; r++ {
-		if n := c.Count(r); n > 0 {
+		if n := c.count(r); n > 0 {
 			out[r] = n
 		}
 	}
