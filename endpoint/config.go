@@ -9,6 +9,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/srv"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // Defaults applied to zero fields of Config.
@@ -117,6 +118,11 @@ type Config struct {
 	// TLS are file-based TLS client settings (a private CA, a client
 	// certificate, ...), applied on top of TLSConfig.
 	TLS TLSOptions
+	// Transport, if set, is the transport Host the endpoint dials
+	// through, shared with other endpoints (see NewTransport); its
+	// keepalive and resolver then apply instead of Keepalive and
+	// Resolver. nil means one of the endpoint's own, closed with it.
+	Transport *transport.Host
 	// LoggerFactory makes the "endpoint" logger and the transport's
 	// loggers; nil means logging.NewDefaultLoggerFactory().
 	LoggerFactory logging.LoggerFactory
@@ -159,9 +165,6 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, err
 		}
 		cfg.TLSConfig = tc
-	}
-	if _, err := cfg.Keepalive.WithDefaults(); err != nil {
-		return cfg, fmt.Errorf("endpoint: keepalive: %w", err)
 	}
 	if cfg.LoggerFactory == nil {
 		cfg.LoggerFactory = logging.NewDefaultLoggerFactory()

@@ -150,9 +150,9 @@ func newTLSRelay(t *testing.T, sc *tls.Config) string {
 		cfg.Aliases = append(cfg.Aliases, tl.Addr().String())
 	})
 	done := make(chan struct{})
-	go func() { defer close(done); _ = r.srv.ServeTLS(tl) }()
+	go func() { defer close(done); _ = r.Server.ServeTLS(tl) }()
 	t.Cleanup(func() {
-		r.stop()
+		r.Stop()
 		<-done
 	})
 	return "msrps://" + tl.Addr().String() + ";tcp"

@@ -25,6 +25,7 @@ var ErrServerClosed = errors.New("relay: server closed")
 // Serve methods, and stop it with Shutdown or Close.
 type Server struct {
 	cfg      Config
+	host     *transport.Host // every connection's, accepted or dialled
 	log      logging.LeveledLogger
 	traceOn  bool // the relay logger has trace level on: see traceProbe
 	id       *identity
@@ -68,8 +69,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	host, err := newHost(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:       cfg,
+		host:      host,
 		log:       cfg.LoggerFactory.NewLogger("relay"),
 		id:        newIdentity(&cfg),
 		domains:   newDomainIndex(&cfg),
@@ -100,9 +106,7 @@ func (s *Server) BaseURI() string {
 // stops. It always returns a non-nil error (ErrServerClosed after
 // Shutdown).
 func (s *Server) ServeTCP(l net.Listener) error {
-	cfg := s.cfg.Transport
-	cfg.TLSConfig = nil
-	return s.serveStream(l, cfg)
+	return s.serveStream(l, s.host.ServeStream)
 }
 
 // ServeTLS serves MSRP over TLS on l with Config.Transport.TLSConfig.
@@ -110,15 +114,15 @@ func (s *Server) ServeTLS(l net.Listener) error {
 	if s.cfg.Transport.TLSConfig == nil {
 		return errors.New("relay: ServeTLS needs Config.Transport.TLSConfig")
 	}
-	return s.serveStream(l, s.cfg.Transport)
+	return s.serveStream(l, s.host.ServeTLS)
 }
 
-func (s *Server) serveStream(l net.Listener, cfg transport.Config) error {
+func (s *Server) serveStream(l net.Listener, serve func(net.Listener, func(*transport.Conn)) error) error {
 	if !s.addListener(l) {
 		l.Close()
 		return ErrServerClosed
 	}
-	err := transport.ServeStream(admitListener{l, s}, cfg, s.handle)
+	err := serve(admitListener{l, s}, s.handle)
 	if s.shutting.Load() {
 		return ErrServerClosed
 	}
@@ -128,7 +132,7 @@ func (s *Server) serveStream(l net.Listener, cfg transport.Config) error {
 // WebSocketHandler returns the http.Handler that upgrades requests to MSRP
 // over WebSocket, for use with an http.Server of the caller's.
 func (s *Server) WebSocketHandler() http.Handler {
-	return transport.NewWebSocketHandler(s.cfg.Transport, s.handle)
+	return s.host.WebSocketHandler(s.handle)
 }
 
 // ServeWebSocket serves MSRP over WebSocket on l: ws, or wss when secure
@@ -142,7 +146,7 @@ func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
 	// it may take (TLS handshake included), so half-sent handshakes cannot
 	// pile up; a connection idle after a page or a refused handshake goes
 	// as soon. Each counts against MaxConnections from accept on.
-	hto := s.cfg.Transport.HandshakeTimeout
+	hto := s.host.Config().HandshakeTimeout
 	hs := &http.Server{Handler: webOr(s.WebSocketHandler(), s.cfg.Web), ReadHeaderTimeout: hto, IdleTimeout: hto, MaxHeaderBytes: 16 << 10,
 		ErrorLog: stdlog.New(logWriter{s.log}, "", 0)}
 	s.mu.Lock()
@@ -290,6 +294,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
+	s.host.Close()
 	return err
 }
 
@@ -342,6 +347,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.closeAll()
 	s.wg.Wait()
+	s.host.Close()
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // Stats is a snapshot of the relay's counters.
@@ -15,9 +16,17 @@ type Stats struct {
 	FailuresReported int64 // failure REPORTs and error responses generated
 	NextHopsRefused  int64 // requests answered 403 because the outbound policy refused their next hop
 	AuthUnavailable  int64 // AUTHs answered 500 because the credential store could not answer
-	// Keepalive sums the keepalive counters of all connections: probes
-	// sent and answered, inbound Pings answered, inbound bodiless SENDs.
+	// Keepalive sums the keepalive counters of all connections, clients'
+	// and next hops': probes sent, answered and missed, closes for
+	// liveness, mode switches, inbound Pings answered, inbound bodiless
+	// SENDs, floods.
 	Keepalive keepalive.Stats
+	// Closed counts the connections closed, clients' and next hops', by
+	// reason (keepalive-timeout, slow-consumer, policy, ...).
+	Closed map[transport.CloseReason]uint64
+	// Open counts the connections open now, clients' and next hops', by
+	// kind (tcp, tls, ws, wss).
+	Open map[transport.Kind]int64
 }
 
 type counters struct {
@@ -32,6 +41,7 @@ type counters struct {
 
 // Stats returns the relay's counters.
 func (s *Server) Stats() Stats {
+	ts := s.host.Stats()
 	return Stats{
 		Connections:      s.stats.conns.Load(),
 		Sessions:         s.sessions.len(),
@@ -40,6 +50,8 @@ func (s *Server) Stats() Stats {
 		FailuresReported: s.stats.failures.Load(),
 		NextHopsRefused:  s.stats.hopsRefused.Load(),
 		AuthUnavailable:  s.stats.authUnavailable.Load(),
-		Keepalive:        s.cfg.Transport.Totals.Snapshot(),
+		Keepalive:        ts.Keepalive,
+		Closed:           ts.Closed,
+		Open:             ts.Open,
 	}
 }

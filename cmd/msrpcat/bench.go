@@ -16,6 +16,7 @@ import (
 
 	"github.com/msrpd/msrpd/endpoint"
 	"github.com/msrpd/msrpd/internal/cliflag"
+	"github.com/msrpd/msrpd/transport"
 )
 
 func benchCommand() *cli.Command {
@@ -42,9 +43,10 @@ func benchCommand() *cli.Command {
 
 // bench is one run.
 type bench struct {
-	size   int
-	filler []byte // random bytes the payloads are cut from
-	epoch  time.Time
+	size      int
+	filler    []byte // random bytes the payloads are cut from
+	epoch     time.Time
+	transport *transport.Host // every endpoint's
 
 	errMu  sync.Mutex
 	errN   int
@@ -87,6 +89,16 @@ func runBench(c *cli.Context) error {
 		defer f.Close()
 		profile = f
 	}
+	// One transport Host for all 2K endpoints: one keepalive Scheduler
+	// probes every connection.
+	cfg, err := endpointConfig(c, "user")
+	if err != nil {
+		return err
+	}
+	if b.transport, err = endpoint.NewTransport(cfg); err != nil {
+		return err
+	}
+	defer b.transport.Close()
 	pairs, err := connectPairs(ctx, c, b, k, window)
 	defer closePairs(pairs)
 	if err != nil {
@@ -143,6 +155,7 @@ func connectPairs(ctx context.Context, c *cli.Context, b *bench, k, window int) 
 		return nil, err
 	}
 	cfgA.ReconnectAttempts, cfgB.ReconnectAttempts = 0, 0
+	cfgA.Transport, cfgB.Transport = b.transport, b.transport
 	cfgA.ChunkSize, cfgA.Window = c.Int("chunk"), window
 	pairs := make([]*pair, k)
 	sem := make(chan struct{}, c.Int("connect-parallel"))

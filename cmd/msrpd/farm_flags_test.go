@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/msrpd/msrpd/internal/digest"
 )
 
 // The farm's flags refuse what makes no sense, naming the flag, and never
@@ -41,12 +43,11 @@ func TestDaemonDomains(t *testing.T) {
 		c := dialRaw(t, d.addrs["tcp"])
 		c.via = tc.via
 		c.send(req("AUTH", c.via, c.uri))
-		realm := ""
-		for _, m := range digestParam.FindAllStringSubmatch(c.next().WWWAuthenticate(), -1) {
-			if m[1] == "realm" {
-				realm = m[2]
-			}
+		ch, err := digest.Parse(c.next().WWWAuthenticate())
+		if err != nil {
+			t.Fatal(err)
 		}
+		realm := ch["realm"]
 		c.auth("alice", "pw")
 		if realm != tc.realm || !strings.HasPrefix(c.use, "msrp://"+tc.host+":") {
 			t.Errorf("AUTH to %s: realm %q, Use-Path %s; want realm %q on host %s", tc.via, realm, c.use, tc.realm, tc.host)
