@@ -92,7 +92,7 @@ func Open(path string, log logging.LeveledLogger) (*Log, error) {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, fileMode)
 	if err != nil {
-		return nil, fmt.Errorf("accounting log: %w", err)
+		return nil, err
 	}
 	l.f = f
 	return l, nil
@@ -138,7 +138,7 @@ func (l *Log) Reopen() error {
 	}
 	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, fileMode)
 	if err != nil {
-		return fmt.Errorf("accounting log: %w", err)
+		return err
 	}
 	l.mu.Lock()
 	old := l.f

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/msrp"
 )
 
@@ -30,7 +31,7 @@ const maxAuthRounds = 5
 // session URI to refresh it); its rightmost URI is the Digest uri.
 func (e *Endpoint) authenticate(rt roundTrip, to, from string) (authResult, error) {
 	expires := e.cfg.Expires
-	var creds *digestCreds
+	var creds *digest.Credentials
 	var ch map[string]string
 	nc := 0
 	digestURI := lastField(to)
@@ -45,7 +46,7 @@ func (e *Endpoint) authenticate(rt roundTrip, to, from string) (authResult, erro
 			Flag: msrp.FlagComplete,
 		}
 		if creds != nil {
-			req.Headers = append(req.Headers, msrp.Header{Name: msrp.HeaderAuthorization, Value: creds.header})
+			req.Headers = append(req.Headers, msrp.Header{Name: msrp.HeaderAuthorization, Value: creds.Header})
 		}
 		if expires > 0 {
 			req.Headers = append(req.Headers, msrp.Header{Name: msrp.HeaderExpires, Value: strconv.Itoa(int(expires / time.Second))})
@@ -63,11 +64,9 @@ func (e *Endpoint) authenticate(rt roundTrip, to, from string) (authResult, erro
 				return authResult{}, fmt.Errorf("%w: relay refused the credentials of user %q (401)", ErrAuth, e.cfg.User)
 			}
 			nc = 1
-			c, err := newDigestCreds(ch, e.cfg.User, e.cfg.Password, e.cfg.DigestMethod, digestURI, nc)
-			if err != nil {
+			if creds, err = answer(ch, e.cfg.User, e.cfg.Password, e.cfg.DigestMethod, digestURI, nc); err != nil {
 				return authResult{}, fmt.Errorf("endpoint: AUTH to %s: %w", to, err)
 			}
-			creds = &c
 		case 423:
 			b, err := expiresBound(resp)
 			if err != nil || b == expires {
@@ -77,11 +76,9 @@ func (e *Endpoint) authenticate(rt roundTrip, to, from string) (authResult, erro
 			expires = b
 			if creds != nil {
 				nc++ // the nonce is still good; a new count keeps it fresh
-				c, err := newDigestCreds(ch, e.cfg.User, e.cfg.Password, e.cfg.DigestMethod, digestURI, nc)
-				if err != nil {
+				if creds, err = answer(ch, e.cfg.User, e.cfg.Password, e.cfg.DigestMethod, digestURI, nc); err != nil {
 					return authResult{}, fmt.Errorf("endpoint: AUTH to %s: %w", to, err)
 				}
-				creds = &c
 			}
 		default:
 			return authResult{}, fmt.Errorf("endpoint: AUTH to %s: %w", to,
@@ -93,10 +90,10 @@ func (e *Endpoint) authenticate(rt roundTrip, to, from string) (authResult, erro
 
 // authOK checks the 200: rspauth when the relay sent Authentication-Info
 // (RFC 4976 requires it; Kamailio 5.6 sends none), a Use-Path, Expires.
-func (e *Endpoint) authOK(resp *msrp.Message, creds *digestCreds) (authResult, error) {
+func (e *Endpoint) authOK(resp *msrp.Message, creds *digest.Credentials) (authResult, error) {
 	if creds != nil {
 		if ai := resp.AuthenticationInfo(); ai != "" {
-			if !creds.checkRspauth(parseDigestParams(ai)) {
+			if !creds.CheckRspauth(parseDigestParams(ai)) {
 				return authResult{}, fmt.Errorf("%w: relay's rspauth is wrong (the relay does not know our password)", ErrAuth)
 			}
 		} else {

@@ -23,7 +23,7 @@ func TestAuth(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var events []Event
-			e := dial(t, r.url(tc.kind), "alice", func(c *Config) {
+			e := dial(t, r.URL(tc.kind), "alice", func(c *Config) {
 				c.OnEvent = func(ev Event) { events = append(events, ev) }
 			})
 			up, err := msrp.ParsePath(e.UsePath())
@@ -55,8 +55,8 @@ func TestAuthFailures(t *testing.T) {
 		cfg  Config
 		want error
 	}{
-		{"wrong password", Config{Relay: r.tcp, User: "alice", Password: "nope"}, ErrAuth},
-		{"unknown user", Config{Relay: r.ws, User: "mallory", Password: "x"}, ErrAuth},
+		{"wrong password", Config{Relay: r.TCP, User: "alice", Password: "nope"}, ErrAuth},
+		{"unknown user", Config{Relay: r.WS, User: "mallory", Password: "x"}, ErrAuth},
 		{"no relay", Config{}, ErrBadConfig},
 		{"bad scheme", Config{Relay: "http://127.0.0.1:1/"}, ErrBadConfig},
 	} {
@@ -93,7 +93,7 @@ func TestAuth423(t *testing.T) {
 		{"none", 0, 5 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := dial(t, r.tcp, "bob", func(c *Config) { c.Expires = tc.ask })
+			e := dial(t, r.TCP, "bob", func(c *Config) { c.Expires = tc.ask })
 			e.mu.Lock()
 			got := e.sess.expires
 			e.mu.Unlock()
@@ -112,7 +112,7 @@ func TestAuthRefresh(t *testing.T) {
 		c.MinExpires, c.Expires = time.Second, 2*time.Second
 	})
 	refreshed := make(chan Event, 4)
-	e := dial(t, r.ws, "alice", func(c *Config) {
+	e := dial(t, r.WS, "alice", func(c *Config) {
 		c.OnEvent = func(ev Event) {
 			if ev.Kind == EventRefreshed {
 				refreshed <- ev
@@ -130,7 +130,7 @@ func TestAuthRefresh(t *testing.T) {
 			t.Fatalf("no refresh %d", i)
 		}
 	}
-	b := dial(t, r.tcp, "bob", nil)
+	b := dial(t, r.TCP, "bob", nil)
 	if err := b.Send(context.Background(), b.PathTo(e.Path()), "text/plain", []byte("still there")); err != nil {
 		t.Fatalf("send after refreshes: %v", err)
 	}

@@ -17,8 +17,8 @@ func TestChat(t *testing.T) {
 	r := newTestRelay(t, "", "", nil)
 	for _, tc := range []struct{ a, b string }{{"ws", "ws"}, {"tcp", "tcp"}, {"ws", "tcp"}} {
 		t.Run(tc.a+"-"+tc.b, func(t *testing.T) {
-			a := dial(t, r.url(tc.a), "alice", nil)
-			b := dial(t, r.url(tc.b), "bob", nil)
+			a := dial(t, r.URL(tc.a), "alice", nil)
+			b := dial(t, r.URL(tc.b), "bob", nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			const n = 50
@@ -68,8 +68,8 @@ func TestLargeFile(t *testing.T) {
 	}{{"ws-memory", "ws", false}, {"tcp-spool", "tcp", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			a := dial(t, r.url(tc.kind), "alice", func(c *Config) { c.Window = 32 })
-			b := dial(t, r.url(tc.kind), "bob", func(c *Config) {
+			a := dial(t, r.URL(tc.kind), "alice", func(c *Config) { c.Window = 32 })
+			b := dial(t, r.URL(tc.kind), "bob", func(c *Config) {
 				if tc.spool {
 					c.SpoolDir, c.SpoolThreshold = dir, 64<<10
 				}
@@ -103,8 +103,8 @@ func TestLargeFile(t *testing.T) {
 func TestSuccessReport(t *testing.T) {
 	checkGoroutines(t)
 	r := newTestRelay(t, "", "", nil)
-	a := dial(t, r.ws, "alice", nil)
-	b := dial(t, r.tcp, "bob", nil)
+	a := dial(t, r.WS, "alice", nil)
+	b := dial(t, r.TCP, "bob", nil)
 	done := make(chan error, 1)
 	a.SendAsync(context.Background(), a.PathTo(b.Path()), "text/plain", []byte("report me"),
 		SendOptions{SuccessReport: true, MessageID: "msgid-report-1"}, func(err error) { done <- err })
@@ -127,8 +127,8 @@ func TestSuccessReport(t *testing.T) {
 func TestReceiverGone(t *testing.T) {
 	checkGoroutines(t)
 	r := newTestRelay(t, "", "", nil)
-	a := dial(t, r.tcp, "alice", func(c *Config) { c.ChunkTimeout = 2 * time.Second })
-	b := dial(t, r.ws, "bob", nil)
+	a := dial(t, r.TCP, "alice", func(c *Config) { c.ChunkTimeout = 2 * time.Second })
+	b := dial(t, r.WS, "bob", nil)
 	to := a.PathTo(b.Path())
 	_ = b.Close()
 	time.Sleep(100 * time.Millisecond)
@@ -154,8 +154,8 @@ func TestNewBodyReused(t *testing.T) {
 	_, _ = rand.Read(body)
 	given := bytes.Repeat([]byte{0xee}, len(body)+100) // stale contents
 	var asked []int64
-	a := dial(t, r.url("tcp"), "alice", nil)
-	b := dial(t, r.url("ws"), "bob", func(c *Config) {
+	a := dial(t, r.URL("tcp"), "alice", nil)
+	b := dial(t, r.URL("ws"), "bob", func(c *Config) {
 		c.NewBody = func(size int64) []byte {
 			asked = append(asked, size) // the reader goroutine only
 			return given
@@ -184,8 +184,8 @@ func TestSlowInboxStillAnswered(t *testing.T) {
 	checkGoroutines(t)
 	const timeout = 300 * time.Millisecond
 	r := newTestRelay(t, "", "", func(c *relay.Config) { c.TransactionTimeout = timeout })
-	a := dial(t, r.url("tcp"), "alice", nil)
-	b := dial(t, r.url("tcp"), "bob", nil)
+	a := dial(t, r.URL("tcp"), "alice", nil)
+	b := dial(t, r.URL("tcp"), "bob", nil)
 	for i := 0; i < DefaultInboxSize+1; i++ { // one more than the inbox holds
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := a.Send(ctx, a.PathTo(b.Path()), "text/plain", fmt.Appendf(nil, "m%d", i))
@@ -195,7 +195,7 @@ func TestSlowInboxStillAnswered(t *testing.T) {
 		}
 	}
 	time.Sleep(3 * timeout) // nobody reads b's inbox meanwhile
-	if n := r.srv.Stats().FailuresReported; n != 0 {
+	if n := r.Server.Stats().FailuresReported; n != 0 {
 		t.Fatalf("relay reported %d failures: the receiver's 200s were held while its inbox was full", n)
 	}
 	for i := 0; i < DefaultInboxSize+1; i++ {

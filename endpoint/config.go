@@ -9,6 +9,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/srv"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // Defaults applied to zero fields of Config.
@@ -110,8 +111,18 @@ type Config struct {
 	// OnEvent, if set, is called for connection events (reconnects, new
 	// Use-Paths, refreshes); it must not block.
 	OnEvent func(Event)
-	// TLSConfig is used for wss:// and msrps:// relays.
+	// TLSConfig is used for wss:// and msrps:// relays. nil means Go's
+	// defaults: the system's roots, and the relay URL's host as the
+	// server name.
 	TLSConfig *tls.Config
+	// TLS are file-based TLS client settings (a private CA, a client
+	// certificate, ...), applied on top of TLSConfig.
+	TLS TLSOptions
+	// Transport, if set, is the transport Host the endpoint dials
+	// through, shared with other endpoints (see NewTransport); its
+	// keepalive and resolver then apply instead of Keepalive and
+	// Resolver. nil means one of the endpoint's own, closed with it.
+	Transport *transport.Host
 	// LoggerFactory makes the "endpoint" logger and the transport's
 	// loggers; nil means logging.NewDefaultLoggerFactory().
 	LoggerFactory logging.LoggerFactory
@@ -148,8 +159,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	case cfg.ReconnectAttempts < -1:
 		return cfg, fmt.Errorf("%w: ReconnectAttempts must be >= -1", ErrBadConfig)
 	}
-	if _, err := cfg.Keepalive.WithDefaults(); err != nil {
-		return cfg, fmt.Errorf("endpoint: keepalive: %w", err)
+	if cfg.TLS != (TLSOptions{}) {
+		tc, err := cfg.TLS.ClientConfig(cfg.TLSConfig)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.TLSConfig = tc
 	}
 	if cfg.LoggerFactory == nil {
 		cfg.LoggerFactory = logging.NewDefaultLoggerFactory()

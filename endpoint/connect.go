@@ -45,7 +45,11 @@ func (e *Endpoint) connect(ctx context.Context, lost string) (*transport.Conn, s
 func (e *Endpoint) connectTo(ctx context.Context, t relayTarget) (*transport.Conn, session, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.DialTimeout)
 	defer cancel()
-	c, err := transport.Dial(ctx, t.dial, e.tcfg)
+	tg, err := transport.ParseTarget(t.dial)
+	if err != nil {
+		return nil, session{}, fmt.Errorf("endpoint: %w", err)
+	}
+	c, err := e.tr.Dial(ctx, tg, transport.DialOptions{TLSConfig: e.cfg.TLSConfig})
 	if err != nil {
 		return nil, session{}, fmt.Errorf("endpoint: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
@@ -130,7 +132,15 @@ func (e *Endpoint) dialPeer(ctx context.Context, u msrp.URI) error {
 	}
 	dctx, cancel := context.WithTimeout(ctx, e.cfg.DialTimeout)
 	defer cancel()
-	c, err := transport.Dial(dctx, u.String(), e.tcfg)
+	port := u.Port
+	if port == 0 {
+		port = transport.DefaultPort
+	}
+	tg := transport.Target{Kind: transport.KindTCP, Addr: net.JoinHostPort(u.Host, strconv.Itoa(port))}
+	if u.Scheme == "msrps" {
+		tg.Kind = transport.KindTLS
+	}
+	c, err := e.tr.Dial(dctx, tg, transport.DialOptions{TLSConfig: e.cfg.TLSConfig})
 	if err != nil {
 		return fmt.Errorf("endpoint: connect to peer: %w", err)
 	}

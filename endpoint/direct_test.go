@@ -248,7 +248,7 @@ func TestDirectWithRelay(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				buf := &syncBuffer{}
 				d := openDirectSession(t, newTestListener(t, buf), buf)
-				rl := dial(t, r.url(kind), "alice", nil)
+				rl := dial(t, r.URL(kind), "alice", nil)
 				if directActive {
 					connectPair(t, d, rl)
 				} else {
@@ -261,11 +261,24 @@ func TestDirectWithRelay(t *testing.T) {
 	}
 }
 
+// rawHost dials the tests' raw connections, without keepalive.
+var rawHost = func() *transport.Host {
+	h, err := transport.New(transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
 func rawDial(t *testing.T, uri string) *transport.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	c, err := transport.Dial(ctx, uri, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	tg, err := transport.ParseTarget(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rawHost.Dial(ctx, tg, transport.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +396,7 @@ func rawServe(t *testing.T, nc net.Conn) *transport.Conn {
 	done := make(chan *transport.Conn, 1)
 	l := &oneConnListener{c: nc, done: make(chan struct{})}
 	go func() {
-		_ = transport.ServeStream(l, transport.Config{Keepalive: keepalive.Config{Interval: -1}}, func(c *transport.Conn) {
+		_ = rawHost.ServeStream(l, func(c *transport.Conn) {
 			done <- c
 			<-l.done
 		})

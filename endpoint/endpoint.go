@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -24,8 +25,9 @@ type Endpoint struct {
 	log      logging.LeveledLogger
 	specs    []relaySpec // with a relay: Config.Relay and Config.Relays
 	resolver srv.Resolver
-	ln       *Listener // without one
-	tcfg     transport.Config
+	ln       *Listener       // without one
+	tr       *transport.Host // dials every connection, across reconnects
+	ownTr    bool            // tr is the Endpoint's own, closed with it
 
 	window  chan struct{} // one token per outstanding SEND chunk
 	inbox   chan *Message // when Config.OnMessage is nil
@@ -88,26 +90,29 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 		cfg:      cfg,
 		log:      cfg.LoggerFactory.NewLogger("endpoint"),
 		resolver: cfg.Resolver,
-		tcfg: transport.Config{
-			Keepalive:     cfg.Keepalive,
-			TLSConfig:     cfg.TLSConfig,
-			LoggerFactory: cfg.LoggerFactory,
-		},
-		window:  make(chan struct{}, cfg.Window),
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
-		bound:   make(chan struct{}),
-		txns:    map[string]*txn{},
-		outs:    map[string]*outMsg{},
+		window:   make(chan struct{}, cfg.Window),
+		closing:  make(chan struct{}),
+		done:     make(chan struct{}),
+		bound:    make(chan struct{}),
+		txns:     map[string]*txn{},
+		outs:     map[string]*outMsg{},
 	}
 	if e.resolver == nil {
 		e.resolver = srv.System()
 	}
-	e.tcfg.DialContext = e.dialResolved
+	if e.tr = cfg.Transport; e.tr == nil {
+		if e.tr, err = NewTransport(cfg); err != nil {
+			return nil, err
+		}
+		e.ownTr = true
+	}
 	if cfg.OnMessage == nil {
 		e.inbox = make(chan *Message, DefaultInboxSize)
 	}
 	e.log.Tracef("%v", traceProbe{&e.traceOn})
+	if cfg.TLS.Insecure {
+		e.log.Warn("TLS.Insecure: TLS certificates are not verified; anyone on the path can read and change the session")
+	}
 	if cfg.Relay == "" {
 		return e.openDirect()
 	}
@@ -226,7 +231,36 @@ func (e *Endpoint) Close() error {
 		e.finish()
 	}
 	e.wg.Wait()
+	if e.ownTr {
+		e.tr.Close() // a dial still under way fails
+	}
 	return nil
+}
+
+// NewTransport returns the transport Host an Endpoint of cfg dials
+// through: cfg's Keepalive and LoggerFactory, host names looked up with
+// cfg.Resolver. Dial makes one of its own unless Config.Transport gives
+// one; a program with many endpoints (a load generator) makes one with
+// NewTransport and shares it, so that one keepalive Scheduler probes all
+// their connections.
+func NewTransport(cfg Config) (*transport.Host, error) {
+	res := cfg.Resolver
+	if res == nil {
+		res = srv.System()
+	}
+	lf := cfg.LoggerFactory
+	if lf == nil {
+		lf = logging.NewDefaultLoggerFactory()
+	}
+	h, err := transport.New(transport.Config{
+		Keepalive:     cfg.Keepalive,
+		DialContext:   resolvingDialer(res),
+		LoggerFactory: lf,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: %w", err)
+	}
+	return h, nil
 }
 
 // finish marks the Endpoint stopped: once, by its read loop, or by Close

@@ -18,13 +18,13 @@ import (
 func TestFailureReportedOncePerMessage(t *testing.T) {
 	checkGoroutines(t)
 	r := newTestRelay(t, "", "", func(c *relay.Config) { c.ForwardChunk = 4 << 10 })
-	px, err := faultproxy.New(r.tcpAddr)
+	px, err := faultproxy.New(r.TCPAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { px.Close() })
 	var failures atomic.Int32
-	a := dial(t, r.tcp, "alice", func(c *Config) {
+	a := dial(t, r.TCP, "alice", func(c *Config) {
 		c.ChunkSize = 256 << 10
 		c.OnEvent = func(ev Event) {
 			if ev.Kind == EventFailureReport {
@@ -32,7 +32,7 @@ func TestFailureReportedOncePerMessage(t *testing.T) {
 			}
 		}
 	})
-	b := dial(t, "tcp://"+px.Addr(), "bob", func(c *Config) { c.RelayURI = "msrp://" + r.tcpAddr + ";tcp" })
+	b := dial(t, "tcp://"+px.Addr(), "bob", func(c *Config) { c.RelayURI = "msrp://" + r.TCPAddr + ";tcp" })
 	px.Blackhole(faultproxy.Down) // bob never sees, so never answers, the pieces
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -3,7 +3,6 @@ package endpoint
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"runtime"
 	"sync"
@@ -12,9 +11,9 @@ import (
 
 	"github.com/pion/logging"
 
+	"github.com/msrpd/msrpd/internal/relaytest"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/relay"
-	"github.com/msrpd/msrpd/transport"
 )
 
 const (
@@ -41,90 +40,23 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// testRelay is an msrpd relay on loopback with TCP and WebSocket listeners.
-type testRelay struct {
-	srv     *relay.Server
-	tcp, ws string // relay URLs for Config.Relay
-	tcpAddr string
-	wsAddr  string
-	stop    func()
-}
-
 func loggerFactory(buf *syncBuffer) logging.LoggerFactory {
 	return &logging.DefaultLoggerFactory{Writer: buf, DefaultLogLevel: logging.LogLevelDebug,
 		ScopeLevels: map[string]logging.LogLevel{}}
 }
 
-// newTestRelay starts a relay. tcpAddr and wsAddr may name fixed ports
-// (to restart a relay in place); "" means 127.0.0.1:0.
-func newTestRelay(t *testing.T, tcpAddr, wsAddr string, mutate func(*relay.Config)) *testRelay {
+// newTestRelay starts a relay with alice and bob in testRealm. tcpAddr
+// and wsAddr may name fixed ports (to restart a relay in place); "" means
+// 127.0.0.1:0.
+func newTestRelay(t *testing.T, tcpAddr, wsAddr string, mutate func(*relay.Config)) *relaytest.Relay {
 	t.Helper()
-	if tcpAddr == "" {
-		tcpAddr = "127.0.0.1:0"
-	}
-	if wsAddr == "" {
-		wsAddr = "127.0.0.1:0"
-	}
-	buf := &syncBuffer{}
-	creds := relay.NewMemoryCredentials()
-	creds.Add("alice", testRealm, alicePass)
-	creds.Add("bob", testRealm, bobPass)
-	tl, err := net.Listen("tcp", tcpAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wl, err := net.Listen("tcp", wsAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := relay.Config{
-		Host:          "127.0.0.1",
-		Port:          tl.Addr().(*net.TCPAddr).Port,
-		Realm:         testRealm,
-		Credentials:   creds,
-		LoggerFactory: loggerFactory(buf),
-		Transport:     transport.Config{Keepalive: keepalive.Config{Interval: -1}},
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := relay.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = srv.ServeTCP(tl) }()
-	go func() { defer wg.Done(); _ = srv.ServeWebSocket(wl, false) }()
-	r := &testRelay{
-		srv:     srv,
-		tcp:     "msrp://" + tl.Addr().String() + ";tcp",
-		ws:      "ws://" + wl.Addr().String() + "/",
-		tcpAddr: tl.Addr().String(),
-		wsAddr:  wl.Addr().String(),
-	}
-	var once sync.Once
-	r.stop = func() {
-		once.Do(func() {
-			_ = srv.Close()
-			wg.Wait()
-		})
-	}
-	t.Cleanup(func() {
-		r.stop()
-		if t.Failed() {
-			t.Logf("relay log:\n%s", buf.String())
-		}
+	return relaytest.Start(t, relaytest.Options{
+		TCPAddr: tcpAddr, WSAddr: wsAddr,
+		Realm:    testRealm,
+		Users:    map[string]string{"alice": alicePass, "bob": bobPass},
+		LogLevel: logging.LogLevelDebug,
+		Config:   mutate,
 	})
-	return r
-}
-
-// url returns the relay URL for kind "ws" or "tcp".
-func (r *testRelay) url(kind string) string {
-	if kind == "ws" {
-		return r.ws
-	}
-	return r.tcp
 }
 
 // dial connects an endpoint as alice (or bob) and closes it at cleanup.

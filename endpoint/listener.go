@@ -49,7 +49,6 @@ type ListenerConfig struct {
 type Listener struct {
 	l      net.Listener
 	cfg    ListenerConfig
-	tcfg   transport.Config
 	log    logging.LeveledLogger
 	scheme string
 	host   string
@@ -77,23 +76,23 @@ func NewListener(l net.Listener, cfg ListenerConfig) (*Listener, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: listener on %s is not TCP", ErrBadConfig, l.Addr())
 	}
+	tr, err := transport.New(transport.Config{
+		Keepalive:     cfg.Keepalive,
+		TLSConfig:     cfg.TLSConfig,
+		LoggerFactory: cfg.LoggerFactory,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: listener: %w", err)
+	}
 	ln := &Listener{
-		l:   l,
-		cfg: cfg,
-		tcfg: transport.Config{
-			Keepalive:     cfg.Keepalive,
-			TLSConfig:     cfg.TLSConfig,
-			LoggerFactory: cfg.LoggerFactory,
-		},
+		l:        l,
+		cfg:      cfg,
 		log:      cfg.LoggerFactory.NewLogger("endpoint"),
 		scheme:   "msrp",
 		host:     cfg.Host,
 		port:     ta.Port,
 		sessions: map[string]*Endpoint{},
 		done:     make(chan struct{}),
-	}
-	if err := ln.tcfg.Validate(); err != nil {
-		return nil, fmt.Errorf("endpoint: listener: %w", err)
 	}
 	if cfg.TLSConfig != nil {
 		ln.scheme = "msrps"
@@ -106,7 +105,11 @@ func NewListener(l net.Listener, cfg ListenerConfig) (*Listener, error) {
 	}
 	go func() {
 		defer close(ln.done)
-		err := transport.ServeStream(l, ln.tcfg, ln.handle)
+		serve := tr.ServeStream
+		if cfg.TLSConfig != nil {
+			serve = tr.ServeTLS
+		}
+		err := serve(l, ln.handle)
 		if !errors.Is(err, net.ErrClosed) {
 			ln.log.Errorf("MSRP listener on %s stopped: %v", l.Addr(), err)
 		}

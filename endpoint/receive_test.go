@@ -14,7 +14,7 @@ func TestReceiveRules(t *testing.T) {
 	checkGoroutines(t)
 	r := newTestRelay(t, "", "", nil)
 	late := make(chan Event, 10)
-	a := dial(t, r.tcp, "alice", func(c *Config) {
+	a := dial(t, r.TCP, "alice", func(c *Config) {
 		c.ChunkSize, c.ChunkTimeout = 1000, time.Second
 		c.OnEvent = func(ev Event) {
 			if ev.Kind == EventFailureReport {
@@ -22,7 +22,7 @@ func TestReceiveRules(t *testing.T) {
 			}
 		}
 	})
-	b := dial(t, r.ws, "bob", func(c *Config) { c.MaxMessage = 4000 })
+	b := dial(t, r.WS, "bob", func(c *Config) { c.MaxMessage = 4000 })
 	to := a.PathTo(b.Path())
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -73,8 +73,8 @@ func TestReceiveRules(t *testing.T) {
 func TestOutOfOrderAndBodiless(t *testing.T) {
 	checkGoroutines(t)
 	r := newTestRelay(t, "", "", nil)
-	a := dial(t, r.tcp, "alice", nil)
-	b := dial(t, r.tcp, "bob", nil)
+	a := dial(t, r.TCP, "alice", nil)
+	b := dial(t, r.TCP, "bob", nil)
 	to := a.PathTo(b.Path())
 	c, s, err := a.current()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // TestReconnect closes the relay under a connected endpoint, restarts it
@@ -18,25 +19,34 @@ func TestReconnect(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			r := newTestRelay(t, "", "", nil)
 			events := make(chan Event, 16)
-			a := dial(t, r.url(kind), "alice", func(c *Config) {
+			a := dial(t, r.URL(kind), "alice", func(c *Config) {
 				c.ReconnectAttempts = 10
 				c.BackoffInitial, c.BackoffMax = 50*time.Millisecond, 200*time.Millisecond
 				c.OnEvent = func(ev Event) { events <- ev }
 			})
 			<-events // connected
 			old := a.UsePath()
-			r.stop()
+			host := a.tr
+			r.Stop()
 			waitEvent(t, events, EventDisconnected)
 			if err := a.Send(context.Background(), old, "text/plain", []byte("x")); !errors.Is(err, ErrNotConnected) {
 				t.Errorf("send while disconnected: %v, want ErrNotConnected", err)
 			}
 			time.Sleep(300 * time.Millisecond) // a few failed attempts
-			r2 := newTestRelay(t, r.tcpAddr, r.wsAddr, nil)
+			r2 := newTestRelay(t, r.TCPAddr, r.WSAddr, nil)
 			ev := waitEvent(t, events, EventReconnected)
 			if ev.UsePath == old || ev.UsePath != a.UsePath() || ev.Attempt < 2 {
 				t.Errorf("reconnected: Use-Path %s (old %s, now %s), attempt %d", ev.UsePath, old, a.UsePath(), ev.Attempt)
 			}
-			b := dial(t, r2.url(kind), "bob", nil)
+			// One transport Host across reconnects: it saw the lost
+			// connection close and dialled the new one.
+			st := a.tr.Stats()
+			k := map[string]transport.Kind{"ws": transport.KindWS, "tcp": transport.KindTCP}[kind]
+			if a.tr != host || st.Open[k] != 1 || st.Closed[transport.ReasonPeerClosed] != 1 {
+				t.Errorf("after the reconnect the transport Host has %v open, %v closed; want the new connection open and the lost one closed",
+					st.Open, st.Closed)
+			}
+			b := dial(t, r2.URL(kind), "bob", nil)
 			if err := b.Send(context.Background(), b.PathTo(a.Path()), "text/plain", []byte("welcome back")); err != nil {
 				t.Fatalf("send to reconnected endpoint: %v", err)
 			}
@@ -50,11 +60,11 @@ func TestReconnect(t *testing.T) {
 func TestReconnectGivesUp(t *testing.T) {
 	checkGoroutines(t)
 	r := newTestRelay(t, "", "", nil)
-	a := dial(t, r.tcp, "alice", func(c *Config) {
+	a := dial(t, r.TCP, "alice", func(c *Config) {
 		c.ReconnectAttempts = 2
 		c.BackoffInitial = 10 * time.Millisecond
 	})
-	r.stop()
+	r.Stop()
 	select {
 	case <-a.Done():
 	case <-time.After(5 * time.Second):
@@ -84,7 +94,7 @@ func TestKeepalive(t *testing.T) {
 		{"tcp", keepalive.ModeFrames, false}, // TCP has no frames
 	} {
 		t.Run(tc.kind+"-"+string(tc.mode), func(t *testing.T) {
-			a := dial(t, r.url(tc.kind), "alice", func(c *Config) {
+			a := dial(t, r.URL(tc.kind), "alice", func(c *Config) {
 				c.Keepalive = keepalive.Config{Interval: 30 * time.Millisecond, Timeout: 500 * time.Millisecond, Mode: tc.mode}
 			})
 			deadline := time.Now().Add(5 * time.Second)

@@ -97,29 +97,31 @@ func (e *Endpoint) candidates(ctx context.Context, lost string) ([]relayTarget, 
 	return ts, nil
 }
 
-// dialResolved is the transport's dialler: it looks host names up with
-// the endpoint's Resolver (Config.Resolver, so a DNS server of its own
-// answers for SRV targets too) and tries each address in turn.
-func (e *Endpoint) dialResolved(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	addrs, err := e.resolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return nil, err
-	}
-	var d net.Dialer
-	var last error
-	for _, a := range addrs {
-		c, err := d.DialContext(ctx, network, net.JoinHostPort(a.Unmap().String(), port))
-		if err == nil {
-			return c, nil
+// resolvingDialer is the transport's dialler: it looks host names up with
+// res (Config.Resolver, so a DNS server of its own answers for SRV
+// targets too) and tries each address in turn.
+func resolvingDialer(res srv.Resolver) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
 		}
-		last = err
+		addrs, err := res.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			return nil, err
+		}
+		var d net.Dialer
+		var last error
+		for _, a := range addrs {
+			c, err := d.DialContext(ctx, network, net.JoinHostPort(a.Unmap().String(), port))
+			if err == nil {
+				return c, nil
+			}
+			last = err
+		}
+		if last == nil {
+			last = fmt.Errorf("%s: no addresses", host)
+		}
+		return nil, last
 	}
-	if last == nil {
-		last = fmt.Errorf("%s: no addresses", host)
-	}
-	return nil, last
 }

@@ -20,6 +20,14 @@ type relayTarget struct {
 	uri    string // AUTH To-Path / Digest uri
 }
 
+// CheckRelay reports whether Dial can take relay as Config.Relay: a URL
+// of a scheme it knows, with a host (and a port where the scheme has no
+// default). The error says what is wrong.
+func CheckRelay(relay string) error {
+	_, err := parseRelay(relay, "")
+	return err
+}
+
 // parseRelay derives the AUTH URI from the relay URL: msrp[s]://host:port;ws
 // for WebSocket URLs (RFC 7977 section 8), msrp[s]://host:port;tcp else.
 func parseRelay(relay, override string) (relayTarget, error) {
@@ -55,6 +63,9 @@ func parseRelay(relay, override string) (relayTarget, error) {
 		u, err := msrp.ParseURI(relay)
 		if err != nil {
 			return t, fmt.Errorf("%w: relay: %v", ErrBadConfig, err)
+		}
+		if !strings.EqualFold(u.Transport, "tcp") {
+			return t, fmt.Errorf("%w: relay %q: msrp and msrps URLs name a TCP or TLS relay (;tcp); for WebSocket give ws:// or wss://", ErrBadConfig, relay)
 		}
 		t.secure = scheme == "msrps"
 		host, port = u.Host, u.Port

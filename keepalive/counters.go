@@ -34,7 +34,7 @@ type Stats struct {
 
 // Counters counts keepalive events. The zero value is ready; it is safe for
 // concurrent use. One lives in every connection, and one optional shared
-// instance sums all of them (transport.Config.Totals).
+// instance sums all of them (each transport.Host has one).
 type Counters struct {
 	n [numEvents]atomic.Uint64
 }

@@ -2,74 +2,37 @@ package metrics
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/pion/logging"
-
+	"github.com/msrpd/msrpd/internal/digest"
+	"github.com/msrpd/msrpd/internal/relaytest"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/relay"
 	"github.com/msrpd/msrpd/transport"
 )
 
-const realm = "metrics.test"
-
-// testRelay is a relay on loopback with a TCP and a WebSocket listener.
+// testRelay is a relay on loopback (relaytest) and the transport Host
+// its test clients dial through.
 type testRelay struct {
+	*relaytest.Relay
 	srv     *relay.Server
 	tcp, ws string // host:port
+	clients *transport.Host
 }
 
 func startRelay(t *testing.T, mutate func(*relay.Config)) *testRelay {
 	t.Helper()
-	creds := relay.NewMemoryCredentials()
-	creds.Add("alice", realm, "alicepw")
-	creds.Add("bob", realm, "bobpw")
-	tl, err := net.Listen("tcp", "127.0.0.1:0")
+	r := relaytest.Start(t, relaytest.Options{Config: mutate})
+	h, err := transport.New(transport.Config{Keepalive: keepalive.Config{Interval: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := relay.Config{
-		Host: "127.0.0.1", Port: tl.Addr().(*net.TCPAddr).Port, Realm: realm, Credentials: creds,
-		LoggerFactory: &logging.DefaultLoggerFactory{Writer: testWriter{t}, DefaultLogLevel: logging.LogLevelInfo},
-		Transport:     transport.Config{Keepalive: keepalive.Config{Interval: -1}},
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := relay.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{}, 2)
-	go func() { srv.ServeTCP(tl); done <- struct{}{} }()
-	go func() { srv.ServeWebSocket(wl, false); done <- struct{}{} }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-		<-done
-	})
-	return &testRelay{srv: srv, tcp: tl.Addr().String(), ws: wl.Addr().String()}
-}
-
-// testWriter sends the relay's log to the test's.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
+	t.Cleanup(func() { h.Close() })
+	return &testRelay{Relay: r, srv: r.Server, tcp: r.TCPAddr, ws: r.WSAddr, clients: h}
 }
 
 // client is an MSRP endpoint for the tests, over transport.Dial.
@@ -96,7 +59,11 @@ func (r *testRelay) dialWith(t *testing.T, kind string, silent bool) *client {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := transport.Dial(ctx, target, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	tg, err := transport.ParseTarget(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := r.clients.Dial(ctx, tg, transport.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,27 +136,20 @@ func request(method, to, from string, hdrs ...string) *msrp.Message {
 	return m
 }
 
-var digestParam = regexp.MustCompile(`(\w+)="?([^",]*)"?`)
-
-func md5hex(s string) string {
-	h := md5.Sum([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
 // auth runs the AUTH exchange and returns the final response's status.
 func (c *client) auth(user, pass string) int {
 	c.t.Helper()
 	c.send(request("AUTH", c.via, c.uri))
-	r := c.next()
-	ch := map[string]string{}
-	for _, m := range digestParam.FindAllStringSubmatch(r.WWWAuthenticate(), -1) {
-		ch[m[1]] = m[2]
+	ch, err := digest.Parse(c.next().WWWAuthenticate())
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	resp := md5hex(md5hex(user+":"+ch["realm"]+":"+pass) + ":" + ch["nonce"] + ":00000001:c0ffee:auth:" + md5hex("AUTH:"+c.via))
-	c.send(request("AUTH", c.via, c.uri, "Authorization", fmt.Sprintf(
-		`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", qop=auth, nc=00000001, cnonce="c0ffee", opaque="%s"`,
-		user, ch["realm"], ch["nonce"], c.via, resp, ch["opaque"])))
-	r = c.next()
+	cred, err := digest.Answer(ch, user, pass, "AUTH", c.via, 1, "c0ffee")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.send(request("AUTH", c.via, c.uri, "Authorization", cred.Header))
+	r := c.next()
 	c.use = r.Header("Use-Path")
 	return r.StatusCode
 }
@@ -212,11 +172,18 @@ func (c *client) chat(d *client, text string) {
 	}
 }
 
-// refusedHandshake asks the WebSocket listener for an upgrade without
-// the msrp subprotocol and returns the HTTP status.
-func refusedHandshake(t *testing.T, addr string) int {
+// handshake asks the WebSocket listener for an upgrade offering
+// subprotocol (none if "") from origin (none if "") and returns the HTTP
+// status.
+func handshake(t *testing.T, addr, subprotocol, origin string) int {
 	t.Helper()
 	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	if subprotocol != "" {
+		req.Header.Set("Sec-WebSocket-Protocol", subprotocol)
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", "websocket")
 	req.Header.Set("Sec-WebSocket-Version", "13")

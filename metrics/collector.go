@@ -28,7 +28,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 }
 
 var (
-	descConnsOpen     = desc("connections_open", "Connections clients and other relays opened to msrpd, open now, by transport.", "transport")
+	descConnsOpen     = desc("connections_open", "Connections open now, inbound and outbound, by transport.", "transport")
 	descConnsAccepted = desc("connections_accepted_total", "Connections clients and other relays opened to msrpd, by transport.", "transport")
 	descConnsRefused  = desc("connections_refused_total", "Connections refused at accept because --max-connections were open.")
 	descConnsClosed   = desc("connections_closed_total", "Connections closed (inbound and outbound), by close reason.", "reason")
@@ -54,6 +54,8 @@ var (
 	descPings         = desc("keepalive_pings_answered_total", "Ping frames from peers answered with Pongs.")
 	descBodiless      = desc("keepalive_bodiless_sends_received_total", "Bodiless SENDs received from peers.")
 	descFloods        = desc("keepalive_floods_total", "Connections closed for flooding Pings or bodiless SENDs.")
+	descWSRefused     = desc("websocket_handshakes_refused_total", "WebSocket handshakes refused, by reason (subprotocol: msrp not offered; origin: Origin not admitted; bad-request; stopped).", "reason")
+	descTLSFailures   = desc("tls_handshake_failures_total", "TLS handshakes that failed or timed out on the tls and wss listeners.")
 	descLatency       = desc("forwarding_latency_seconds", "Time from msrpd taking a request chunk off its sender's connection to its last piece written to the next hop.")
 )
 
@@ -63,7 +65,7 @@ var allDescs = []*prometheus.Desc{
 	descSessStarted, descSessEnded, descRequests, descRespIn, descRespOut,
 	descChunks, descBytes, descFailures, descTimeouts, descProbes,
 	descAnswers, descMisses, descKATimeouts, descSwitches, descPings,
-	descBodiless, descFloods, descLatency,
+	descBodiless, descFloods, descWSRefused, descTLSFailures, descLatency,
 }
 
 // Describe implements prometheus.Collector.
@@ -98,14 +100,20 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(d, b.Other, "other")
 	}
 
-	byTransport(descConnsOpen, st.Open, prometheus.GaugeValue)
+	for k := transport.KindTCP; k.String() != "unknown"; k++ {
+		gauge(descConnsOpen, float64(st.Open[k]), k.String())
+	}
 	byTransport(descConnsAccepted, st.Accepted, prometheus.CounterValue)
 	counter(descConnsRefused, uint64(st.RefusedConns))
 	// Every reason the transport knows, zeros included, so that rates
 	// of a reason not seen yet exist.
 	for r := transport.ReasonPeerClosed; r.String() != "unknown"; r++ {
-		counter(descConnsClosed, st.Closes[r.String()], r.String())
+		counter(descConnsClosed, st.Closed[r], r.String())
 	}
+	for reason, n := range st.HandshakesRefused {
+		counter(descWSRefused, n, reason)
+	}
+	counter(descTLSFailures, st.TLSFailures)
 	gauge(descOutOpen, float64(st.Outbound.Open))
 	counter(descOutDials, st.Outbound.Dialed, "ok")
 	counter(descOutDials, st.Outbound.Failed, "failed")

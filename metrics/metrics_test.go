@@ -141,10 +141,14 @@ func TestMetricsAfterScriptedTraffic(t *testing.T) {
 		{"msrpd_connections_accepted_total", []string{"transport", "tcp"}, 1},
 	})
 
-	// 2. A WebSocket handshake without the msrp subprotocol: refused
-	// with 400, never a connection of the relay's.
-	if code := refusedHandshake(t, r.ws); code != http.StatusBadRequest {
+	// 2. A WebSocket handshake without the msrp subprotocol, refused with
+	// 400, and one from a foreign page, refused with 403: never
+	// connections of the relay's.
+	if code := handshake(t, r.ws, "", ""); code != http.StatusBadRequest {
 		t.Errorf("handshake without msrp: %d, want 400", code)
+	}
+	if code := handshake(t, r.ws, "msrp", "https://evil.example"); code != http.StatusForbidden {
+		t.Errorf("handshake from a foreign Origin: %d, want 403", code)
 	}
 
 	// 3. A failed AUTH: challenged, then refused.
@@ -199,6 +203,10 @@ func TestMetricsAfterScriptedTraffic(t *testing.T) {
 		{"msrpd_failure_reports_total", nil, 0},
 		{"msrpd_transaction_timeouts_total", nil, 0},
 		{"msrpd_connections_closed_total", []string{"reason", "keepalive-timeout"}, 1},
+		{"msrpd_websocket_handshakes_refused_total", []string{"reason", "subprotocol"}, 1},
+		{"msrpd_websocket_handshakes_refused_total", []string{"reason", "origin"}, 1},
+		{"msrpd_websocket_handshakes_refused_total", []string{"reason", "bad-request"}, 0},
+		{"msrpd_tls_handshake_failures_total", nil, 0},
 	})
 	// Exposition rules: one msrpd_ prefix, counters end in _total, base
 	// units, no label naming a user.

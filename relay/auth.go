@@ -2,16 +2,16 @@ package relay
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/msrpd/msrpd/internal/digest"
 )
 
 var (
@@ -104,21 +104,21 @@ func (a *authenticator) challenge(stale bool) string { return a.challengeIn(a.re
 // nonce, in the RFC 4976 §9.1 profile: qop quoted, algorithm MD5, no
 // domain.
 func (a *authenticator) challengeIn(realm string, stale bool) string {
-	params := []digestParam{
-		{key: "realm", value: realm, quoted: true},
-		{key: "nonce", value: a.nonces.issue(), quoted: true},
-		{key: "opaque", value: a.opaque, quoted: true},
-		{key: "qop", value: "auth", quoted: true},
-		{key: "algorithm", value: "MD5"},
+	params := []digest.Param{
+		{Key: "realm", Value: realm, Quoted: true},
+		{Key: "nonce", Value: a.nonces.issue(), Quoted: true},
+		{Key: "opaque", Value: a.opaque, Quoted: true},
+		{Key: "qop", Value: "auth", Quoted: true},
+		{Key: "algorithm", Value: "MD5"},
 	}
 	if stale {
-		params = append(params, digestParam{key: "stale", value: "TRUE"})
+		params = append(params, digest.Param{Key: "stale", Value: "TRUE"})
 	}
-	return "Digest " + formatDigestParams(params)
+	return "Digest " + digest.Format(params)
 }
 
 // verify checks the parameters of an Authorization header (as returned by
-// parseDigest) of an AUTH request. digestURIDefault is the rightmost To-Path
+// digest.Parse) of an AUTH request. digestURIDefault is the rightmost To-Path
 // URI of the request, which RFC 4976 §9.1 makes the digest-uri.
 //
 // If the client sent uri=, it must name the same URI: scheme and host:port
@@ -195,7 +195,7 @@ func (a *authenticator) verifyIn(authz map[string]string, digestURIDefault, real
 		return fail("unknown user")
 	}
 	for _, m := range digestMethods {
-		want := digestResponse(ha1, nonce, ncText, cnonce, qop, m, uri)
+		want := digest.Response(ha1, nonce, ncText, cnonce, qop, m, uri)
 		if subtle.ConstantTimeCompare([]byte(want), []byte(response)) == 1 {
 			res.method = m
 			break
@@ -251,25 +251,13 @@ func (a *authenticator) authenticationInfo(res authResult) string {
 	if !res.ok {
 		return ""
 	}
-	rspauth := digestResponse(res.ha1, res.nonce, res.nc, res.cnonce, res.qop, "", res.uri)
-	return formatDigestParams([]digestParam{
-		{key: "qop", value: "auth"},
-		{key: "rspauth", value: rspauth, quoted: true},
-		{key: "cnonce", value: res.cnonce, quoted: true},
-		{key: "nc", value: res.nc},
+	rspauth := digest.Response(res.ha1, res.nonce, res.nc, res.cnonce, res.qop, "", res.uri)
+	return digest.Format([]digest.Param{
+		{Key: "qop", Value: "auth"},
+		{Key: "rspauth", Value: rspauth, Quoted: true},
+		{Key: "cnonce", Value: res.cnonce, Quoted: true},
+		{Key: "nc", Value: res.nc},
 	})
-}
-
-// digestResponse computes the RFC 2617 qop=auth response
-// KD(HA1, nonce:nc:cnonce:qop:H(method:uri)).
-func digestResponse(ha1, nonce, nc, cnonce, qop, method, uri string) string {
-	ha2 := md5Hex(method + ":" + uri)
-	return md5Hex(ha1 + ":" + nonce + ":" + nc + ":" + cnonce + ":" + qop + ":" + ha2)
-}
-
-func md5Hex(s string) string {
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
 
 // parseNC parses an nc value: 8 hex digits normally; shorter is accepted
@@ -306,4 +294,4 @@ func normalizeDigestURI(u string) string {
 	return scheme + "://" + strings.ToLower(authority) + rest[end:]
 }
 
-func isControlRune(r rune) bool { return r < 0x80 && isControl(byte(r)) }
+func isControlRune(r rune) bool { return r < 0x80 && digest.IsControl(byte(r)) }

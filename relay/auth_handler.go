@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
 )
@@ -44,7 +45,7 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 		return
 	}
 	res := authResult{reason: "malformed Authorization header"}
-	if authz, err := parseDigest(hdr); err == nil {
+	if authz, err := digest.Parse(hdr); err == nil {
 		res = s.auth.verifyIn(authz, digestURI, realm)
 	}
 	if res.unavailable != nil {

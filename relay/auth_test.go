@@ -1,13 +1,14 @@
 package relay
 
 import (
-	"crypto/md5"
 	"errors"
 	"fmt"
 	"maps"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msrpd/msrpd/internal/digest"
 )
 
 const (
@@ -18,15 +19,10 @@ const (
 	testCnonce   = "0a4f113b"
 )
 
-// md5hex is the test's own MD5 helper, independent of the code under test.
-func md5hex(s string) string { return fmt.Sprintf("%x", md5.Sum([]byte(s))) }
-
-// clientResponse computes a Digest response the way a client does,
-// spelling out each RFC 2617 piece.
+// clientResponse computes a Digest response the way a client does
+// (package digest checks its hashes against RFC 2617's example).
 func clientResponse(user, realm, password, nonce, nc, cnonce, qop, method, uri string) string {
-	ha1 := md5hex(user + ":" + realm + ":" + password)
-	ha2 := md5hex(method + ":" + uri)
-	return md5hex(ha1 + ":" + nonce + ":" + nc + ":" + cnonce + ":" + qop + ":" + ha2)
+	return digest.Response(digest.HA1(user, realm, password), nonce, nc, cnonce, qop, method, uri)
 }
 
 type authFixture struct {
@@ -50,9 +46,9 @@ func newAuthFixture(t *testing.T) *authFixture {
 // correct client sends for it.
 func (f *authFixture) answer(t *testing.T, stale bool, method string) map[string]string {
 	t.Helper()
-	ch, err := parseDigest(f.auth.challenge(stale))
+	ch, err := digest.Parse(f.auth.challenge(stale))
 	if err != nil {
-		t.Fatalf("parseDigest(challenge): %v", err)
+		t.Fatalf("digest.Parse(challenge): %v", err)
 	}
 	return map[string]string{
 		"username":  testUser,
@@ -83,16 +79,6 @@ func flipFirst(s string) string {
 	return "A" + s[1:]
 }
 
-func TestDigestResponseKnownAnswer(t *testing.T) {
-	// RFC 2617 §3.5 example (method GET).
-	ha1 := HA1("Mufasa", "testrealm@host.com", "Circle Of Life")
-	got := digestResponse(ha1, "dcd98b7102dd2f0e8b11d0f600bfb0c093", "00000001", "0a4f113b",
-		"auth", "GET", "/dir/index.html")
-	if want := "6629fae49393a05397450978507c4ef1"; got != want {
-		t.Errorf("digestResponse(RFC 2617 example) = %q, want %q", got, want)
-	}
-}
-
 func TestVerifyKnownAnswer(t *testing.T) {
 	f := newAuthFixture(t)
 	authz := f.answer(t, false, "AUTH")
@@ -101,10 +87,8 @@ func TestVerifyKnownAnswer(t *testing.T) {
 		t.Fatalf("verify = %v, want ok for %q with AUTH", res, testUser)
 	}
 
-	// rspauth = MD5(HA1:nonce:nc:cnonce:qop:MD5(":" uri)), computed here.
-	ha1 := md5hex(testUser + ":" + testRealm + ":" + testPassword)
-	ha2 := md5hex(":" + testURI)
-	rspauth := md5hex(ha1 + ":" + authz["nonce"] + ":00000001:" + testCnonce + ":auth:" + ha2)
+	// rspauth = MD5(HA1:nonce:nc:cnonce:qop:MD5(":" uri)).
+	rspauth := clientResponse(testUser, testRealm, testPassword, authz["nonce"], "00000001", testCnonce, "auth", "", testURI)
 	want := `qop=auth, rspauth="` + rspauth + `", cnonce="` + testCnonce + `", nc=00000001`
 	if got := f.auth.authenticationInfo(res); got != want {
 		t.Errorf("authenticationInfo = %q, want %q", got, want)
@@ -228,7 +212,7 @@ func TestVerifyHeaderForms(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newAuthFixture(t)
-			ch, err := parseDigest(f.auth.challenge(false))
+			ch, err := digest.Parse(f.auth.challenge(false))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,9 +221,9 @@ func TestVerifyHeaderForms(t *testing.T) {
 			header := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", `+
 				`response="%s", qop=%s, nc=%s, cnonce="%s", opaque="%s", algorithm=MD5`,
 				testUser, testRealm, ch["nonce"], testURI, resp, tc.qop, tc.nc, testCnonce, ch["opaque"])
-			authz, err := parseDigest(header)
+			authz, err := digest.Parse(header)
 			if err != nil {
-				t.Fatalf("parseDigest(%q): %v", header, err)
+				t.Fatalf("digest.Parse(%q): %v", header, err)
 			}
 			if res := f.auth.verify(authz, testURI); !res.ok {
 				t.Errorf("verify(%q) = %v, want ok", header, res)
@@ -326,9 +310,9 @@ func TestChallenge(t *testing.T) {
 			if got := strings.HasSuffix(value, ", stale=TRUE"); got != stale {
 				t.Errorf("challenge = %q, stale=TRUE present %v, want %v", value, got, stale)
 			}
-			p, err := parseDigest(value)
+			p, err := digest.Parse(value)
 			if err != nil {
-				t.Fatalf("parseDigest(challenge): %v", err)
+				t.Fatalf("digest.Parse(challenge): %v", err)
 			}
 			if p["opaque"] == "" {
 				t.Error("challenge has an empty opaque")
@@ -338,8 +322,8 @@ func TestChallenge(t *testing.T) {
 			}
 		})
 	}
-	a, _ := parseDigest(f.auth.challenge(false))
-	b, _ := parseDigest(f.auth.challenge(false))
+	a, _ := digest.Parse(f.auth.challenge(false))
+	b, _ := digest.Parse(f.auth.challenge(false))
 	if a["nonce"] == b["nonce"] || a["opaque"] != b["opaque"] {
 		t.Errorf("two challenges: nonces %q %q, opaques %q %q; want new nonce, same opaque",
 			a["nonce"], b["nonce"], a["opaque"], b["opaque"])
@@ -358,12 +342,11 @@ func TestAuthenticationInfo(t *testing.T) {
 	if !strings.HasPrefix(info, "qop=auth, ") {
 		t.Errorf("authenticationInfo = %q, want unquoted qop first", info)
 	}
-	p, err := parseDigest("Digest " + info)
+	p, err := digest.Parse("Digest " + info)
 	if err != nil {
-		t.Fatalf("parseDigest(%q): %v", info, err)
+		t.Fatalf("digest.Parse(%q): %v", info, err)
 	}
-	ha1 := md5hex(testUser + ":" + testRealm + ":" + testPassword)
-	want := md5hex(ha1 + ":" + authz["nonce"] + ":00000001:" + testCnonce + ":auth:" + md5hex(":"+testURI))
+	want := clientResponse(testUser, testRealm, testPassword, authz["nonce"], "00000001", testCnonce, "auth", "", testURI)
 	if p["rspauth"] != want || p["cnonce"] != testCnonce || p["nc"] != "00000001" {
 		t.Errorf("authenticationInfo = %q, want rspauth %s", info, want)
 	}

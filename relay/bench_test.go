@@ -2,7 +2,6 @@ package relay
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -134,11 +133,4 @@ func benchmarkRelayLarge(b *testing.B, from, to string) {
 			b.Fatalf("stalled after %d of %d", acked, b.N)
 		}
 	}
-}
-
-// cpuTime returns the CPU time this process used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

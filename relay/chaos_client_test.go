@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/internal/faultproxy"
 	"github.com/msrpd/msrpd/msrp"
 )
@@ -115,7 +116,7 @@ func (c *chaosClient) auth(relayURI, user, pass string) error {
 	if err != nil {
 		return err
 	}
-	ch, err := parseDigest(resp.WWWAuthenticate())
+	ch, err := digest.Parse(resp.WWWAuthenticate())
 	if err != nil {
 		return fmt.Errorf("challenge %d %q: %w", resp.StatusCode, resp.WWWAuthenticate(), err)
 	}

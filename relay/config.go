@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/transport"
 	"github.com/pion/logging"
 )
@@ -110,10 +109,11 @@ type Config struct {
 	// admits only msrps next hops at public addresses (see
 	// OutboundPolicy).
 	Outbound OutboundPolicy
-	// Transport configures every connection: limits, write timeout,
-	// keepalive, WebSocket origins, TLS for listeners. Its Totals and
-	// Closes, when nil, are made by New so that Stats can report keepalive
-	// and close counts.
+	// Transport configures every connection: write and read timeouts,
+	// keepalive, WebSocket origins, TLS for listeners. New builds the
+	// relay's one transport.Host from it and fails on a bad setting; its
+	// PieceSize and MaxChunk are ignored, the relay's ForwardChunk and
+	// MaxChunk take their place. New never changes it.
 	Transport transport.Config
 	// Web answers the requests of the WebSocket listeners that are not
 	// WebSocket handshakes (no "Upgrade: websocket"): the chat page of
@@ -202,22 +202,26 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.LoggerFactory == nil {
 		cfg.LoggerFactory = logging.NewDefaultLoggerFactory()
 	}
+	return cfg, nil
+}
+
+// newHost builds the relay's transport Host of cfg (with its defaults):
+// cfg.Transport with the relay's chunk limits and logger, a copy, so
+// that cfg.Transport stays as given.
+func newHost(cfg *Config) (*transport.Host, error) {
+	tc := cfg.Transport
 	// The transport must hand us pieces no longer than we forward, and
 	// accept chunks as large as we do.
-	cfg.Transport.PieceSize = cfg.ForwardChunk
-	cfg.Transport.MaxChunk = cfg.MaxChunk
-	// The WebSocket listener's HTTP server needs the value itself.
-	setDefault(&cfg.Transport.HandshakeTimeout, transport.DefaultHandshakeTimeout)
-	if cfg.Transport.LoggerFactory == nil {
-		cfg.Transport.LoggerFactory = cfg.LoggerFactory
+	tc.PieceSize = cfg.ForwardChunk
+	tc.MaxChunk = cfg.MaxChunk
+	if tc.LoggerFactory == nil {
+		tc.LoggerFactory = cfg.LoggerFactory
 	}
-	if cfg.Transport.Totals == nil {
-		cfg.Transport.Totals = new(keepalive.Counters)
+	h, err := transport.New(tc)
+	if err != nil {
+		return nil, fmt.Errorf("relay: Config.Transport: %w", err)
 	}
-	if cfg.Transport.Closes == nil {
-		cfg.Transport.Closes = new(transport.CloseCounters)
-	}
-	return cfg, nil
+	return h, nil
 }
 
 // validHost accepts a host name or an IP address.

@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"context"
 	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/msrpd/msrpd/internal/digest"
 )
 
 // ha1Len is the length of a hex MD5 digest.
@@ -41,8 +42,7 @@ type CredentialLookup interface {
 // HA1 returns hex(MD5(user ":" realm ":" password)), the value a
 // CredentialStore returns and an htdigest file stores.
 func HA1(user, realm, password string) string {
-	sum := md5.Sum([]byte(user + ":" + realm + ":" + password))
-	return hex.EncodeToString(sum[:])
+	return digest.HA1(user, realm, password)
 }
 
 // MemoryCredentials is a CredentialStore held in memory. It is safe for

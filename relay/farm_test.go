@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/internal/dnstest"
+	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/srv"
 	"github.com/msrpd/msrpd/transport"
@@ -26,6 +28,15 @@ type msrpResponder struct {
 	n    atomic.Int64 // connections accepted
 }
 
+// responders is the transport of the tests' plain MSRP responders.
+var responders = func() *transport.Host {
+	h, err := transport.New(transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
 func newResponder(t *testing.T) *msrpResponder {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -36,7 +47,7 @@ func newResponder(t *testing.T) *msrpResponder {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		transport.ServeStream(l, transport.Config{}, func(c *transport.Conn) {
+		responders.ServeStream(l, func(c *transport.Conn) {
 			r.n.Add(1)
 			for {
 				f, err := c.Read()
@@ -165,7 +176,7 @@ func TestDomainsRealmAndUsePathHost(t *testing.T) {
 	} {
 		c := dialClient(t, r.tcp, tc.via)
 		c.send(c.authRequest("", "", nil, 0))
-		ch, err := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+		ch, err := digest.Parse(c.next(5 * time.Second).WWWAuthenticate())
 		if err != nil || ch["realm"] != tc.realm {
 			t.Fatalf("AUTH to %s: realm %q (%v), want %q", tc.via, ch["realm"], err, tc.realm)
 		}
@@ -178,7 +189,7 @@ func TestDomainsRealmAndUsePathHost(t *testing.T) {
 		if tc.realm == "one.test" {
 			w := dialClient(t, r.tcp, tc.via)
 			w.send(w.authRequest("", "", nil, 0))
-			ch, _ := parseDigest(w.next(5 * time.Second).WWWAuthenticate())
+			ch, _ := digest.Parse(w.next(5 * time.Second).WWWAuthenticate())
 			w.send(w.authRequest("carol", "pw-two", ch, 1))
 			if resp := w.next(5 * time.Second); resp.StatusCode != 401 {
 				t.Errorf("carol with two.test's password in one.test: %d, want 401", resp.StatusCode)
@@ -225,7 +236,7 @@ func TestAuthCredentialsUnavailable(t *testing.T) {
 	c := dialClient(t, r.tcp, r.uri)
 	for i := 0; i < 4; i++ { // more than MaxAuthFailures: not counted
 		c.send(c.authRequest("", "", nil, 0))
-		ch, _ := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+		ch, _ := digest.Parse(c.next(5 * time.Second).WWWAuthenticate())
 		c.send(c.authRequest(relayUser, relayPass, ch, 1))
 		if resp := c.next(5 * time.Second); resp.StatusCode != 500 {
 			t.Fatalf("AUTH %d with the store down: %d, want 500", i, resp.StatusCode)

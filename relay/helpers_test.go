@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/logging"
+
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
-	"github.com/pion/logging"
 )
 
 // testRelay is a relay on loopback with a TCP and a WebSocket listener.
@@ -137,16 +139,35 @@ type client struct {
 	stop   chan struct{}
 }
 
-func dialClient(t *testing.T, target, via string) *client {
-	t.Helper()
-	return dialClientWith(t, target, via, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+// clients is the transport of the tests' clients: one Host dials them
+// all, without keepalive.
+var clients = func() *transport.Host {
+	h, err := transport.New(transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// dialTarget dials target through clients.
+func dialTarget(ctx context.Context, target string, opts transport.DialOptions) (*transport.Conn, error) {
+	tg, err := transport.ParseTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	return clients.Dial(ctx, tg, opts)
 }
 
-func dialClientWith(t *testing.T, target, via string, cfg transport.Config) *client {
+func dialClient(t *testing.T, target, via string) *client {
+	t.Helper()
+	return dialClientWith(t, target, via, transport.DialOptions{})
+}
+
+func dialClientWith(t *testing.T, target, via string, opts transport.DialOptions) *client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := transport.Dial(ctx, target, cfg)
+	conn, err := dialTarget(ctx, target, opts)
 	if err != nil {
 		t.Fatalf("dial %s: %v", target, err)
 	}
@@ -267,14 +288,15 @@ func (c *client) authRequest(user, pass string, challenge map[string]string, nc 
 	return m
 }
 
+// digestAuthorization answers the challenge ch as a client does. A
+// challenge without a nonce gets credentials without a response, which
+// the relay refuses.
 func digestAuthorization(user, pass string, ch map[string]string, uri, method string, nc int) string {
-	cnonce := msrp.NewTransactionID()
-	ncs := fmt.Sprintf("%08x", nc)
-	ha1 := md5hex(user + ":" + ch["realm"] + ":" + pass)
-	ha2 := md5hex(method + ":" + uri)
-	resp := md5hex(ha1 + ":" + ch["nonce"] + ":" + ncs + ":" + cnonce + ":auth:" + ha2)
-	return fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", qop=auth, nc=%s, cnonce="%s", opaque="%s", algorithm=MD5`,
-		user, ch["realm"], ch["nonce"], uri, resp, ncs, cnonce, ch["opaque"])
+	c, err := digest.Answer(ch, user, pass, method, uri, nc, msrp.NewTransactionID())
+	if err != nil {
+		return `Digest username="` + user + `"`
+	}
+	return c.Header
 }
 
 // auth runs the AUTH exchange and stores the Use-Path.
@@ -285,7 +307,7 @@ func (c *client) auth(user, pass string) *msrp.Message {
 	if r.StatusCode != 401 {
 		c.t.Fatalf("AUTH without credentials: %d, want 401", r.StatusCode)
 	}
-	ch, err := parseDigest(r.WWWAuthenticate())
+	ch, err := digest.Parse(r.WWWAuthenticate())
 	if err != nil {
 		c.t.Fatalf("challenge %q: %v", r.WWWAuthenticate(), err)
 	}

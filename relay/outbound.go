@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -171,19 +170,12 @@ func (s *Server) dial(key string, u msrp.URI, port int) (*peer, error) {
 		return nil, fmt.Errorf("resolve %s: %w", u.Host, err)
 	}
 
-	cfg := s.cfg.Transport
-	cfg.TLSConfig = nil
-	kind := "tcp://"
+	target := transport.Target{Kind: transport.KindTCP}
+	var opts transport.DialOptions
 	if u.Scheme == "msrps" {
-		tc := &tls.Config{}
-		if s.cfg.OutboundTLS != nil {
-			tc = s.cfg.OutboundTLS.Clone()
-		}
-		if tc.ServerName == "" {
-			tc.ServerName = u.Host // we dial an address: verify the name
-		}
-		cfg.TLSConfig = tc
-		kind = "tls://"
+		target.Kind = transport.KindTLS
+		target.ServerName = u.Host // we dial an address: verify the name
+		opts.TLSConfig = s.cfg.OutboundTLS
 	}
 	var refused *policyError
 	var c *transport.Conn
@@ -195,7 +187,8 @@ func (s *Server) dial(key string, u msrp.URI, port int) (*peer, error) {
 			}
 			continue
 		}
-		if c, err = transport.Dial(ctx, kind+ap.String(), cfg); err == nil {
+		target.Addr = ap.String()
+		if c, err = s.host.Dial(ctx, target, opts); err == nil {
 			break
 		}
 		err = fmt.Errorf("dial %s (%s): %w", key, ap, err)

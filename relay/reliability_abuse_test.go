@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/msrpd/msrpd/msrp"
 	"github.com/pion/logging"
+
+	"github.com/msrpd/msrpd/internal/digest"
+	"github.com/msrpd/msrpd/msrp"
 )
 
 // Abuse tests (issue 6, "Bad input"): WebSocket misuse, slowloris,
@@ -446,7 +448,7 @@ func TestAuthAttacks(t *testing.T) {
 		if err != nil || resp.StatusCode != 401 {
 			t.Fatalf("AUTH: %v %v", resp, err)
 		}
-		ch, _ := parseDigest(resp.WWWAuthenticate())
+		ch, _ := digest.Parse(resp.WWWAuthenticate())
 		return ch
 	}
 	try := func(c *rawClient, authz string) (*msrp.Message, error) {
@@ -544,9 +546,9 @@ func TestAuthSecretsNeverLogged(t *testing.T) {
 		m := request("AUTH", d.via, d.uri)
 		d.writeMsg(m)
 		resp, _ := d.expectResponse(m.TransactionID, 5*time.Second)
-		ch, _ := parseDigest(resp.WWWAuthenticate())
+		ch, _ := digest.Parse(resp.WWWAuthenticate())
 		authz := digestAuthorization(relayUser, wrong, ch, d.via, "AUTH", 1)
-		p, _ := parseDigest(authz)
+		p, _ := digest.Parse(authz)
 		responses = append(responses, p["response"])
 		m = request("AUTH", d.via, d.uri, "Authorization", authz)
 		d.writeMsg(m)
@@ -598,7 +600,7 @@ func TestAuthPerSourceLimit(t *testing.T) {
 			if err != nil {
 				break // already refused: the limit works early
 			}
-			ch, _ := parseDigest(resp.WWWAuthenticate())
+			ch, _ := digest.Parse(resp.WWWAuthenticate())
 			m = request("AUTH", c.via, c.uri, "Authorization", digestAuthorization(relayUser, "guess", ch, c.via, "AUTH", 1))
 			c.writeMsg(m)
 			if _, err := c.expectResponse(m.TransactionID, 5*time.Second); err != nil {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/internal/faultproxy"
 	"github.com/msrpd/msrpd/msrp"
 )
@@ -509,7 +511,7 @@ func (c *rawClient) auth(user, pass string) {
 	if err != nil || resp.StatusCode != 401 {
 		c.t.Fatalf("AUTH: %v %v, want 401", resp, err)
 	}
-	ch, err := parseDigest(resp.WWWAuthenticate())
+	ch, err := digest.Parse(resp.WWWAuthenticate())
 	if err != nil {
 		c.t.Fatal(err)
 	}

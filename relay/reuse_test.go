@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/internal/testpki"
-	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
 )
@@ -17,10 +17,9 @@ import (
 // dialActive connects an endpoint without relay AUTH to target, the way
 // an a=setup:active MSRP stack does: its URI names the local address and
 // port of the connection it opened, where nothing listens.
-func dialActive(t *testing.T, target, scheme string, cfg transport.Config) *client {
+func dialActive(t *testing.T, target, scheme string, tlsConfig *tls.Config) *client {
 	t.Helper()
-	cfg.Keepalive = keepalive.Config{Interval: -1}
-	c := dialClientWith(t, target, "", cfg)
+	c := dialClientWith(t, target, "", transport.DialOptions{TLSConfig: tlsConfig})
 	c.uri = fmt.Sprintf("%s://%s/%s;tcp", scheme, c.conn.LocalAddr(), msrp.NewTransactionID())
 	return c
 }
@@ -88,9 +87,9 @@ func TestActivePeerWithoutListener(t *testing.T) {
 			b.auth("bob", "secret-bob")
 			var c *client
 			if kind == "tcp" {
-				c = dialActive(t, r.tcp, "msrp", transport.Config{})
+				c = dialActive(t, r.tcp, "msrp", nil)
 			} else {
-				c = dialActive(t, "tls://"+serveTLS(t, r), "msrps", transport.Config{TLSConfig: &tls.Config{RootCAs: ca.Pool, ServerName: "relay.test"}})
+				c = dialActive(t, "tls://"+serveTLS(t, r), "msrps", &tls.Config{RootCAs: ca.Pool, ServerName: "relay.test"})
 			}
 			mustBeClosed(t, c.uri)
 
@@ -123,7 +122,7 @@ func TestEndpointBehindNAT(t *testing.T) {
 	r := newTestRelay(t, func(c *Config) { c.Transport.DialContext = rec.dial })
 	b := dialClient(t, r.ws, r.wsURI)
 	b.auth("bob", "secret-bob")
-	c := dialActive(t, r.tcp, "msrp", transport.Config{})
+	c := dialActive(t, r.tcp, "msrp", nil)
 	c.uri = "msrp://203.0.113.9:41000/natted;tcp"
 
 	// Before it spoke, the relay knows no way to it (and will not dial
@@ -156,17 +155,17 @@ func TestReuseCannotBeHijacked(t *testing.T) {
 	d.auth(relayUser, relayPass)
 
 	// c binds its URI first; m claims it afterwards.
-	c := dialActive(t, r.tcp, "msrp", transport.Config{})
+	c := dialActive(t, r.tcp, "msrp", nil)
 	c.uri = "msrp://203.0.113.9:41000/c;tcp"
 	chatOver(t, c, b, b.use+" "+b.uri, "c first")
-	m := dialActive(t, r.tcp, "msrp", transport.Config{})
+	m := dialActive(t, r.tcp, "msrp", nil)
 	m.uri = c.uri
 	chatOver(t, m, b, b.use+" "+b.uri, "m claims c's URI")
 	chatOver(t, b, c, b.use+" "+c.uri, "for c only")
 	expectNothing(t, m, 100*time.Millisecond)
 
 	// c2 has not spoken; m names c2's address before c2 does.
-	c2 := dialActive(t, r.tcp, "msrp", transport.Config{})
+	c2 := dialActive(t, r.tcp, "msrp", nil)
 	waitServed(t, r, c2)
 	m.uri = c2.uri
 	chatOver(t, m, b, b.use+" "+b.uri, "m claims c2's address")
@@ -192,7 +191,7 @@ func TestReuseCannotBeHijacked(t *testing.T) {
 
 	// An msrps URI naming a plain TCP connection's address, or claimed
 	// over one, is not reached over it.
-	c3 := dialActive(t, r.tcp, "msrps", transport.Config{})
+	c3 := dialActive(t, r.tcp, "msrps", nil)
 	b.sendText(b.use+" "+c3.uri, []byte("b to c3 in clear?"))
 	if resp := b.next(5 * time.Second); resp.StatusCode != 403 {
 		t.Fatalf("msrps URI of a TCP connection: %d, want 403", resp.StatusCode)
@@ -225,7 +224,7 @@ func TestActivePeerGone(t *testing.T) {
 			r := newTestRelay(t, func(c *Config) { c.Outbound = tc.policy })
 			b := dialClient(t, r.ws, r.wsURI)
 			b.auth("bob", "secret-bob")
-			c := dialActive(t, r.tcp, "msrp", transport.Config{})
+			c := dialActive(t, r.tcp, "msrp", nil)
 			chatOver(t, c, b, b.use+" "+b.uri, "hello")
 			lost := b.sendText(b.use+" "+c.uri, []byte("never answered"))
 			c.next(5 * time.Second) // it arrived; c leaves without a 200
@@ -259,7 +258,7 @@ func TestActivePeerThroughTwoRelays(t *testing.T) {
 	a := dialClient(t, r1.ws, r1.wsURI)
 	a.auth(relayUser, relayPass)
 	use2 := a.authThrough(r2.uri, relayUser, relayPass)
-	c := dialActive(t, r2.tcp, "msrp", transport.Config{})
+	c := dialActive(t, r2.tcp, "msrp", nil)
 	mustBeClosed(t, c.uri)
 
 	aPath := use2 + " " + a.use + " " + a.uri // what alice offers in her SDP
@@ -282,7 +281,7 @@ func (c *client) authThrough(relay, user, pass string) string {
 	if r.StatusCode != 401 {
 		c.t.Fatalf("AUTH through %s: %d, want 401", c.use, r.StatusCode)
 	}
-	ch, err := parseDigest(r.WWWAuthenticate())
+	ch, err := digest.Parse(r.WWWAuthenticate())
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ var ErrServerClosed = errors.New("relay: server closed")
 // Serve methods, and stop it with Shutdown or Close.
 type Server struct {
 	cfg      Config
+	host     *transport.Host // every connection's, accepted or dialled
 	log      logging.LeveledLogger
 	traceOn  bool // the relay logger has trace level on: see traceProbe
 	id       *identity
@@ -71,8 +72,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	host, err := newHost(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:       cfg,
+		host:      host,
 		log:       cfg.LoggerFactory.NewLogger("relay"),
 		id:        newIdentity(&cfg),
 		domains:   newDomainIndex(&cfg),
@@ -103,9 +109,7 @@ func (s *Server) BaseURI() string {
 // stops. It always returns a non-nil error (ErrServerClosed after
 // Shutdown).
 func (s *Server) ServeTCP(l net.Listener) error {
-	cfg := s.cfg.Transport
-	cfg.TLSConfig = nil
-	return s.serveStream(l, cfg)
+	return s.serveStream(l, s.host.ServeStream)
 }
 
 // ServeTLS serves MSRP over TLS on l with Config.Transport.TLSConfig.
@@ -113,15 +117,15 @@ func (s *Server) ServeTLS(l net.Listener) error {
 	if s.cfg.Transport.TLSConfig == nil {
 		return errors.New("relay: ServeTLS needs Config.Transport.TLSConfig")
 	}
-	return s.serveStream(l, s.cfg.Transport)
+	return s.serveStream(l, s.host.ServeTLS)
 }
 
-func (s *Server) serveStream(l net.Listener, cfg transport.Config) error {
+func (s *Server) serveStream(l net.Listener, serve func(net.Listener, func(*transport.Conn)) error) error {
 	if !s.addListener(l) {
 		l.Close()
 		return ErrServerClosed
 	}
-	err := transport.ServeStream(admitListener{l, s}, cfg, s.handle)
+	err := serve(admitListener{l, s}, s.handle)
 	if s.shutting.Load() {
 		return ErrServerClosed
 	}
@@ -131,7 +135,7 @@ func (s *Server) serveStream(l net.Listener, cfg transport.Config) error {
 // WebSocketHandler returns the http.Handler that upgrades requests to MSRP
 // over WebSocket, for use with an http.Server of the caller's.
 func (s *Server) WebSocketHandler() http.Handler {
-	return transport.NewWebSocketHandler(s.cfg.Transport, s.handle)
+	return s.host.WebSocketHandler(s.handle)
 }
 
 // ServeWebSocket serves MSRP over WebSocket on l: ws, or wss when secure
@@ -145,9 +149,9 @@ func (s *Server) ServeWebSocket(l net.Listener, secure bool) error {
 	// it may take (TLS handshake included), so half-sent handshakes cannot
 	// pile up; a connection idle after a page or a refused handshake goes
 	// as soon. Each counts against MaxConnections from accept on.
-	hto := s.cfg.Transport.HandshakeTimeout
+	hto := s.host.Config().HandshakeTimeout
 	hs := &http.Server{Handler: webOr(s.WebSocketHandler(), s.cfg.Web), ReadHeaderTimeout: hto, IdleTimeout: hto, MaxHeaderBytes: 16 << 10,
-		ErrorLog: stdlog.New(logWriter{s.log}, "", 0)}
+		ErrorLog: stdlog.New(logWriter{s.log, &s.stats.wssTLSFailures}, "", 0)}
 	s.mu.Lock()
 	s.https[hs] = struct{}{}
 	s.mu.Unlock()
@@ -222,7 +226,6 @@ func (s *Server) handle(c *transport.Conn) {
 	defer s.wg.Done()
 	if k := kindIndex(c.Kind()); k >= 0 {
 		s.stats.accepted[k].Add(1)
-		s.stats.open[k].Add(1)
 	}
 	p.serve()
 }
@@ -255,8 +258,6 @@ func (s *Server) forget(p *peer) {
 	}
 	if p.outbound {
 		s.stats.outOpen.Add(-1)
-	} else if k := kindIndex(p.conn.Kind()); k >= 0 {
-		s.stats.open[k].Add(-1)
 	}
 }
 
@@ -303,6 +304,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
+	s.host.Close()
 	return err
 }
 
@@ -356,6 +358,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.closeAll()
 	s.wg.Wait()
+	s.host.Close()
 	return nil
 }
 
@@ -409,10 +412,19 @@ func (h headView) String() string {
 }
 
 // logWriter hands net/http's error lines (bad handshakes, TLS errors) to
-// the relay's logger instead of the process's stderr.
-type logWriter struct{ log logging.LeveledLogger }
+// the relay's logger instead of the process's stderr, and counts the
+// failed TLS handshakes of wss listeners: net/http runs those handshakes
+// and tells of a failure only in this line.
+type logWriter struct {
+	log      logging.LeveledLogger
+	failures *atomic.Uint64
+}
 
 func (w logWriter) Write(p []byte) (int, error) {
-	w.log.Debugf("http: %s", strings.TrimSpace(string(p)))
+	line := strings.TrimSpace(string(p))
+	if strings.HasPrefix(line, "http: TLS handshake error") {
+		w.failures.Add(1)
+	}
+	w.log.Debugf("http: %s", line)
 	return len(p), nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/msrp"
 )
 
@@ -23,7 +24,7 @@ func TestAuthChallengeThenUsePath(t *testing.T) {
 			if ch.StatusCode != 401 {
 				t.Fatalf("got %d, want 401", ch.StatusCode)
 			}
-			p, err := parseDigest(ch.WWWAuthenticate())
+			p, err := digest.Parse(ch.WWWAuthenticate())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +51,7 @@ func TestAuthChallengeThenUsePath(t *testing.T) {
 			if secs, has, _ := ok.Expires(); !has || secs <= 0 {
 				t.Errorf("200 lacks Expires")
 			}
-			info, err := parseDigest("Digest " + ok.AuthenticationInfo())
+			info, err := digest.Parse("Digest " + ok.AuthenticationInfo())
 			if err != nil || info["rspauth"] == "" || info["cnonce"] == "" || info["nc"] == "" || info["qop"] != "auth" {
 				t.Errorf("Authentication-Info %q: %v", ok.AuthenticationInfo(), err)
 			}
@@ -63,14 +64,14 @@ func TestAuthWrongPasswordThreeTimesCloses(t *testing.T) {
 	r := newTestRelay(t, nil)
 	c := dialClient(t, r.ws, r.wsURI)
 	c.send(c.authRequest("", "", nil, 0))
-	ch, _ := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+	ch, _ := digest.Parse(c.next(5 * time.Second).WWWAuthenticate())
 	for i := 1; i <= 3; i++ {
 		c.send(c.authRequest(relayUser, "wrong", ch, i))
 		resp := c.next(5 * time.Second)
 		if resp.StatusCode != 401 {
 			t.Fatalf("try %d: %d, want 401", i, resp.StatusCode)
 		}
-		ch, _ = parseDigest(resp.WWWAuthenticate())
+		ch, _ = digest.Parse(resp.WWWAuthenticate())
 	}
 	c.expectClosed(5 * time.Second)
 	if log := r.logBuf.String(); strings.Contains(log, "wrong\"") || strings.Contains(log, relayPass) {
@@ -86,14 +87,14 @@ func TestAuthStaleNonce(t *testing.T) {
 	r := newTestRelay(t, func(c *Config) { c.NonceLifetime = 300 * time.Millisecond })
 	c := dialClient(t, r.tcp, r.uri)
 	c.send(c.authRequest("", "", nil, 0))
-	ch, _ := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+	ch, _ := digest.Parse(c.next(5 * time.Second).WWWAuthenticate())
 	time.Sleep(400 * time.Millisecond)
 	c.send(c.authRequest(relayUser, relayPass, ch, 1))
 	resp := c.next(5 * time.Second)
 	if resp.StatusCode != 401 || !strings.Contains(strings.ToLower(resp.WWWAuthenticate()), "stale=true") {
 		t.Fatalf("got %d %q, want 401 with stale=TRUE", resp.StatusCode, resp.WWWAuthenticate())
 	}
-	ch, _ = parseDigest(resp.WWWAuthenticate())
+	ch, _ = digest.Parse(resp.WWWAuthenticate())
 	c.send(c.authRequest(relayUser, relayPass, ch, 1))
 	if resp := c.next(5 * time.Second); resp.StatusCode != 200 {
 		t.Fatalf("with the fresh nonce: %d, want 200", resp.StatusCode)
@@ -118,7 +119,7 @@ func TestAuthExpiresBounds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dialClient(t, r.tcp, r.uri)
 			c.send(c.authRequest("", "", nil, 0))
-			ch, _ := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+			ch, _ := digest.Parse(c.next(5 * time.Second).WWWAuthenticate())
 			c.send(c.authRequest(relayUser, relayPass, ch, 1, "Expires", tc.expires))
 			resp := c.next(5 * time.Second)
 			if resp.StatusCode != tc.code || resp.Header(tc.header) != tc.value {
@@ -166,7 +167,7 @@ func TestAuthFailuresPerSourceAcrossConnections(t *testing.T) {
 	r := newTestRelay(t, func(c *Config) { c.MaxAuthFailuresPerSource = 4 })
 	fail := func(c *client, n int) {
 		c.send(c.authRequest("", "", nil, 0))
-		ch, _ := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+		ch, _ := digest.Parse(c.next(5 * time.Second).WWWAuthenticate())
 		for i := 1; i <= n; i++ {
 			c.send(c.authRequest(relayUser, "wrong", ch, i))
 			if resp := c.next(5 * time.Second); resp.StatusCode != 401 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/msrp"
 )
 
@@ -277,7 +278,7 @@ func TestExpiredSessionIs481(t *testing.T) {
 	a, b := authedPair(t, r)
 	c := dialClient(t, r.tcp, r.uri)
 	c.send(c.authRequest("", "", nil, 0))
-	ch, _ := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+	ch, _ := digest.Parse(c.next(5 * time.Second).WWWAuthenticate())
 	c.send(c.authRequest("bob", "secret-bob", ch, 1, "Expires", "1"))
 	ok := c.next(5 * time.Second)
 	if ok.StatusCode != 200 {

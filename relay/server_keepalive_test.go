@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // deafClient is a WebSocket MSRP client that swallows Ping frames and
@@ -77,10 +80,8 @@ func TestRelayKeepalive(t *testing.T) {
 		timeout  = 60 * time.Millisecond
 		misses   = 2
 	)
-	totals := &keepalive.Counters{}
 	r := newTestRelay(t, func(c *Config) {
 		c.Transport.Keepalive = keepalive.Config{Interval: interval, Timeout: timeout, Misses: misses}
-		c.Transport.Totals = totals
 	})
 
 	// A live client answers Pings (gorilla does) and stays connected.
@@ -90,7 +91,7 @@ func TestRelayKeepalive(t *testing.T) {
 	deaf := dialDeaf(t, r.ws)
 	self := "msrp://deaf.invalid:2855/d1;ws"
 	auth := request("AUTH", r.wsURI, self)
-	ch, _ := parseDigest(deaf.roundTrip(t, auth).WWWAuthenticate())
+	ch, _ := digest.Parse(deaf.roundTrip(t, auth).WWWAuthenticate())
 	auth = request("AUTH", r.wsURI, self)
 	auth.Headers = append(auth.Headers, msrp.Header{Name: "Authorization", Value: digestAuthorization("bob", "secret-bob", ch, r.wsURI, "AUTH", 1)})
 	ok := deaf.roundTrip(t, auth)
@@ -127,8 +128,15 @@ func TestRelayKeepalive(t *testing.T) {
 	if resp := live.next(5 * time.Second); resp.StatusCode != 200 {
 		t.Fatalf("live client: %d", resp.StatusCode)
 	}
-	st := totals.Snapshot()
-	if st.ProbesFrames == 0 || st.Answers == 0 || st.Timeouts == 0 {
-		t.Errorf("keepalive totals %+v: want Ping probes, answers and a timeout", st)
+	// The transport's counters reach the relay's Stats.
+	st := r.srv.Stats()
+	if ka := st.Keepalive; ka.ProbesFrames == 0 || ka.Answers == 0 || ka.Timeouts != 1 {
+		t.Errorf("keepalive totals %+v: want Ping probes, answers and a timeout", ka)
+	}
+	if n := st.Closed[transport.ReasonKeepaliveTimeout]; n != 1 {
+		t.Errorf("closes by reason %v: want 1 keepalive-timeout", st.Closed)
+	}
+	if n := st.Open[transport.KindWS]; n != 1 {
+		t.Errorf("open connections %v: want the live ws client's", st.Open)
 	}
 }

@@ -20,10 +20,9 @@ type Stats struct {
 	NextHopsRefused  int64 // requests answered 403 because the outbound policy refused their next hop
 	AuthUnavailable  int64 // AUTHs answered 500 because the credential store could not answer
 
-	// Open and Accepted count the connections clients (and other relays)
-	// opened to this relay, by transport: open now, and handed to the
-	// relay since it started.
-	Open, Accepted ByTransport
+	// Accepted counts the connections clients (and other relays) opened
+	// to this relay since it started, by transport.
+	Accepted ByTransport
 	// Outbound counts the connections the relay dialled to next hops.
 	Outbound OutboundStats
 	// SessionsStarted counts Use-Path URIs handed out; SessionsEnded
@@ -48,12 +47,22 @@ type Stats struct {
 	// chunk off its sender's connection to its last piece written to the
 	// next hop. See Histogram.
 	Latency Histogram
-	// Keepalive sums the keepalive counters of all connections: probes
-	// sent and answered, inbound Pings answered, inbound bodiless SENDs.
+	// Keepalive sums the keepalive counters of all connections, clients'
+	// and next hops': probes sent, answered and missed, closes for
+	// liveness, mode switches, inbound Pings answered, inbound bodiless
+	// SENDs, floods.
 	Keepalive keepalive.Stats
-	// Closes counts closed connections (clients and next hops) by the
-	// transport's close reason ("peer-closed", "keepalive-timeout", ...).
-	Closes map[string]uint64
+	// Closed counts the connections closed, clients' and next hops', by
+	// reason (keepalive-timeout, slow-consumer, policy, ...).
+	Closed map[transport.CloseReason]uint64
+	// Open counts the connections open now, clients' and next hops', by
+	// kind (tcp, tls, ws, wss).
+	Open map[transport.Kind]int64
+	// HandshakesRefused counts the WebSocket handshakes refused, by
+	// reason (see transport.Stats); TLSFailures the TLS handshakes that
+	// failed on the TLS and WSS listeners.
+	HandshakesRefused map[string]uint64
+	TLSFailures       uint64
 }
 
 // ByTransport counts by connection kind.
@@ -140,13 +149,14 @@ type counters struct {
 	// authUnavailable counts AUTHs answered 500 (credential store down).
 	authUnavailable atomic.Int64
 
-	open, accepted [4]atomic.Int64 // by transport.Kind
+	accepted       [4]atomic.Int64 // by transport.Kind
 	outOpen        atomic.Int64
 	dials, dialErr atomic.Uint64
 	auth           [numAuthResults]atomic.Uint64
 	started        atomic.Uint64
 	ended          [numEndReasons]atomic.Uint64
 	timeouts       atomic.Uint64
+	wssTLSFailures atomic.Uint64 // see logWriter
 
 	requests            [numMethods]atomic.Uint64
 	respIn, respOut     [numClasses]atomic.Uint64
@@ -174,7 +184,6 @@ func (s *Server) Stats() Stats {
 		FailuresReported: c.failures.Load(),
 		NextHopsRefused:  c.hopsRefused.Load(),
 		AuthUnavailable:  c.authUnavailable.Load(),
-		Open:             byTransport(&c.open),
 		Accepted:         byTransport(&c.accepted),
 		Outbound:         OutboundStats{Open: c.outOpen.Load(), Dialed: c.dials.Load(), Failed: c.dialErr.Load()},
 		SessionsStarted:  c.started.Load(),
@@ -207,18 +216,11 @@ func (s *Server) Stats() Stats {
 		TransactionTimeouts: c.timeouts.Load(),
 		Latency:             c.latency.snapshot(),
 	}
-	st.Keepalive, st.Closes = s.transportStats()
+	ts := s.host.Stats()
+	st.Keepalive, st.Closed, st.Open = ts.Keepalive, ts.Closed, ts.Open
+	st.HandshakesRefused = ts.HandshakesRefused
+	st.TLSFailures = ts.TLSFailures + c.wssTLSFailures.Load()
 	return st
-}
-
-// transportStats returns the counters the transport keeps for all of the
-// relay's connections.
-func (s *Server) transportStats() (keepalive.Stats, map[string]uint64) {
-	closes := map[string]uint64{}
-	for r, n := range s.cfg.Transport.Closes.Snapshot() {
-		closes[r.String()] = n
-	}
-	return s.cfg.Transport.Totals.Snapshot(), closes
 }
 
 func byTransport(a *[4]atomic.Int64) ByTransport {

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/internal/testpki"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport"
 )
 
 // sessionEnds collects Events.OnSessionEnd calls.
@@ -120,8 +122,8 @@ func TestStatsCountChat(t *testing.T) {
 		{"bytes in", st.BytesIn, bytesSent},
 		{"bytes out", st.BytesOut, bytesSent},
 		{"latency observations", st.Latency.Count, n + 1},
-		{"open ws", uint64(st.Open.WS), 1},
-		{"open tcp", uint64(st.Open.TCP), 1},
+		{"open ws", uint64(st.Open[transport.KindWS]), 1},
+		{"open tcp", uint64(st.Open[transport.KindTCP]), 1},
 		{"accepted ws", uint64(st.Accepted.WS), 1},
 		{"accepted tcp", uint64(st.Accepted.TCP), 1},
 		{"sessions started", st.SessionsStarted, 2},
@@ -164,8 +166,11 @@ func TestStatsCountChat(t *testing.T) {
 		end.End.Before(end.Start) || end.Duration() <= 0 || end.Peer == "" {
 		t.Errorf("bob's end %+v: want connection-closed (peer-closed) with %d bytes out", end, bytesSent)
 	}
-	if !waitFor(5*time.Second, func() bool { st = r.srv.Stats(); return st.SessionsEnded.Closed == 1 && st.Open.TCP == 0 }) {
-		t.Errorf("after bob left: %d sessions ended (closed), %d tcp open; want 1 and 0", st.SessionsEnded.Closed, st.Open.TCP)
+	if !waitFor(5*time.Second, func() bool {
+		st = r.srv.Stats()
+		return st.SessionsEnded.Closed == 1 && st.Open[transport.KindTCP] == 0
+	}) {
+		t.Errorf("after bob left: %d sessions ended (closed), %d tcp open; want 1 and 0", st.SessionsEnded.Closed, st.Open[transport.KindTCP])
 	}
 }
 
@@ -209,8 +214,8 @@ func TestCloseSession(t *testing.T) {
 		delete(ids, rep.MessageID())
 	}
 	st := r.srv.Stats()
-	if st.SessionsEnded.Admin != 1 || st.Closes["admin-close"] != 1 || st.FailuresReported != 3 {
-		t.Errorf("stats: %d admin ends, %d admin closes, %d failures; want 1, 1, 3", st.SessionsEnded.Admin, st.Closes["admin-close"], st.FailuresReported)
+	if st.SessionsEnded.Admin != 1 || st.Closed[transport.ReasonAdmin] != 1 || st.FailuresReported != 3 {
+		t.Errorf("stats: %d admin ends, %d admin closes, %d failures; want 1, 1, 3", st.SessionsEnded.Admin, st.Closed[transport.ReasonAdmin], st.FailuresReported)
 	}
 	if got := r.srv.Sessions(); len(got) != 1 || got[0].User != relayUser || got[0].FailureReports != 3 {
 		t.Errorf("sessions after the close: %+v; want alice's, with 3 failure REPORTs", got)
@@ -231,7 +236,7 @@ func TestSessionExpiryIsReported(t *testing.T) {
 	})
 	c := dialClient(t, r.tcp, r.uri)
 	c.send(c.authRequest("", "", nil, 0))
-	ch, err := parseDigest(c.next(5 * time.Second).WWWAuthenticate())
+	ch, err := digest.Parse(c.next(5 * time.Second).WWWAuthenticate())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,8 +306,10 @@ func TestStatsCountOutbound(t *testing.T) {
 	if s1.Outbound != (OutboundStats{Open: 1, Dialed: 1}) || s2.Outbound != (OutboundStats{}) {
 		t.Errorf("outbound: r1 %+v, r2 %+v; want one dialled and open on r1, none on r2", s1.Outbound, s2.Outbound)
 	}
-	if s2.Accepted.TLS != 1 || s2.Open.TLS != 1 || s1.Open.TLS != 0 {
-		t.Errorf("TLS connections: r2 accepted %d, open %d; r1 open %d; want 1, 1, 0", s2.Accepted.TLS, s2.Open.TLS, s1.Open.TLS)
+	// Open counts both ends of the relays' connection: r1 dialled it.
+	if s2.Accepted.TLS != 1 || s2.Open[transport.KindTLS] != 1 || s1.Open[transport.KindTLS] != 1 || s1.Accepted.TLS != 0 {
+		t.Errorf("TLS connections: r2 accepted %d, open %d; r1 accepted %d, open %d; want 1, 1, 0, 1",
+			s2.Accepted.TLS, s2.Open[transport.KindTLS], s1.Accepted.TLS, s1.Open[transport.KindTLS])
 	}
 	for i, st := range []Stats{s1, s2} {
 		if st.ChunksIn != 3 || st.ChunksOut != 3 || st.Requests.SEND != 3 || st.Latency.Count != 3 {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
 )
@@ -133,7 +133,7 @@ func dialLean(t *testing.T, r *testRelay, kind string) *leanClient {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := transport.Dial(ctx, target, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	conn, err := dialTarget(ctx, target, transport.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func dialLean(t *testing.T, r *testRelay, kind string) *leanClient {
 			t.Fatalf("AUTH: %v", err)
 		}
 		if ch == nil {
-			if ch, err = parseDigest(f.Msg.WWWAuthenticate()); err != nil {
+			if ch, err = digest.Parse(f.Msg.WWWAuthenticate()); err != nil {
 				t.Fatal(err)
 			}
 		} else if f.Msg.StatusCode != 200 {

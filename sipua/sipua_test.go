@@ -3,8 +3,6 @@ package sipua
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +16,8 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/logging"
+
+	"github.com/msrpd/msrpd/internal/digest"
 )
 
 type syncBuffer struct {
@@ -240,12 +240,8 @@ func (a *authServer) authorized(req *sip.Request, tx sip.ServerTransaction) bool
 		for _, m := range credRx.FindAllStringSubmatch(h.Value(), -1) {
 			p[m[1]] = m[2]
 		}
-		ha1 := md5hex(p["username"] + ":" + a.realm + ":" + a.pass)
-		ha2 := md5hex(string(req.Method) + ":" + p["uri"])
-		want := md5hex(ha1 + ":" + a.nonce + ":" + ha2)
-		if p["qop"] != "" {
-			want = md5hex(ha1 + ":" + a.nonce + ":" + p["nc"] + ":" + p["cnonce"] + ":" + p["qop"] + ":" + ha2)
-		}
+		ha1 := digest.HA1(p["username"], a.realm, a.pass)
+		want := digest.Response(ha1, a.nonce, p["nc"], p["cnonce"], p["qop"], string(req.Method), p["uri"])
 		if p["username"] == a.user && p["response"] == want {
 			return true
 		}
@@ -255,11 +251,6 @@ func (a *authServer) authorized(req *sip.Request, tx sip.ServerTransaction) bool
 	res.AppendHeader(sip.NewHeader(hname, fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5`, a.realm, a.nonce)))
 	_ = tx.Respond(res)
 	return false
-}
-
-func md5hex(s string) string {
-	h := md5.Sum([]byte(s))
-	return hex.EncodeToString(h[:])
 }
 
 // TestInviteDigest: an INVITE challenged with 401 or 407 is repeated

@@ -2,34 +2,40 @@ package soak
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
 )
 
-var digestParam = regexp.MustCompile(`(\w+)="?([^",]*)"?`)
-
-func md5hex(s string) string {
-	h := md5.Sum([]byte(s))
-	return hex.EncodeToString(h[:])
-}
+// vanishers is the transport of the vanishing clients: one Host dials
+// them all, without keepalive.
+var vanishers = func() *transport.Host {
+	h, err := transport.New(transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
 
 // vanish is a client that AUTHs, sends one message to peerPath, waits for
 // the relay's 200, and then drops its socket without closing anything.
 // The endpoint package closes politely, so this one is built by hand.
 func vanish(ctx context.Context, relay, peerPath string) error {
-	c, err := transport.Dial(ctx, relay, transport.Config{Keepalive: keepalive.Config{Interval: -1}})
+	target, err := transport.ParseTarget(relay)
 	if err != nil {
 		return err
 	}
-	defer c.NetConn().Close() // no close frame, no goodbye
+	c, err := vanishers.Dial(ctx, target, transport.DialOptions{})
+	if err != nil {
+		return err
+	}
+	defer c.Close(transport.ReasonLocal, "vanished") // to the Host: the socket is gone by then
+	defer c.NetConn().Close()                        // no close frame, no goodbye
 	hostport := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(relay, "ws://"), "msrp://"), "/")
 	hostport = strings.TrimSuffix(hostport, ";tcp")
 	via := "msrp://" + hostport + ";tcp"
@@ -63,15 +69,15 @@ func vanish(ctx context.Context, relay, peerPath string) error {
 	if err != nil {
 		return err
 	}
-	p := map[string]string{}
-	for _, m := range digestParam.FindAllStringSubmatch(ch.WWWAuthenticate(), -1) {
-		p[m[1]] = m[2]
+	p, err := digest.Parse(ch.WWWAuthenticate())
+	if err != nil {
+		return err
 	}
-	ha1 := md5hex("alice:" + p["realm"] + ":alicepw")
-	resp := md5hex(ha1 + ":" + p["nonce"] + ":00000001:0a4f113b:auth:" + md5hex("AUTH:"+via))
-	ok, err := roundTrip(req("AUTH", via, "Authorization", fmt.Sprintf(
-		`Digest username="alice", realm="%s", nonce="%s", uri="%s", response="%s", qop=auth, nc=00000001, cnonce="0a4f113b", opaque="%s"`,
-		p["realm"], p["nonce"], via, resp, p["opaque"])))
+	creds, err := digest.Answer(p, "alice", "alicepw", "AUTH", via, 1, "0a4f113b")
+	if err != nil {
+		return err
+	}
+	ok, err := roundTrip(req("AUTH", via, "Authorization", creds.Header))
 	if err != nil {
 		return err
 	}

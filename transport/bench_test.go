@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -40,13 +39,11 @@ func BenchmarkIdleWebSocket10k(b *testing.B) {
 		b.Skip("holds 10 000 connections")
 	}
 	var handled atomic.Int64
-	var totals keepalive.Counters
-	cfg := Config{
+	host := newHost(b, Config{
 		Keepalive:     keepalive.Config{Interval: time.Second},
-		Totals:        &totals,
 		LoggerFactory: &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelWarn},
-	}
-	h := NewWebSocketHandler(cfg, func(c *Conn) {
+	})
+	h := host.WebSocketHandler(func(c *Conn) {
 		handled.Add(1)
 		for {
 			if _, err := c.Read(); err != nil {
@@ -75,12 +72,12 @@ func BenchmarkIdleWebSocket10k(b *testing.B) {
 
 	b.ResetTimer()
 	const window = 10 * time.Second
-	probes0 := totals.Snapshot()
+	probes0 := host.Stats().Keepalive
 	var ma0, ma1 runtime.MemStats
 	runtime.ReadMemStats(&ma0)
 	cpu := measureCPU(b, window, func() { time.Sleep(window) })
 	runtime.ReadMemStats(&ma1)
-	probes := totals.Snapshot()
+	probes := host.Stats().Keepalive
 	pings := float64(probes.ProbesFrames-probes0.ProbesFrames) / window.Seconds() / benchConns
 	if probes.Misses != 0 || probes.Timeouts != 0 {
 		b.Errorf("clients missed probes: %+v", probes)
@@ -157,12 +154,10 @@ func measureCPU(b *testing.B, window time.Duration, idle func()) time.Duration {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var ru0, ru1 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	user0, sys0 := processCPU()
 	idle()
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	user := time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano())
-	sys := time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano())
+	user1, sys1 := processCPU()
+	user, sys := user1-user0, sys1-sys0
 	b.Logf("CPU in %v: user %v, system %v", window, user, sys)
 	return user + sys
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // The close frame a WebSocket peer gets says why (RFC 6455 section
@@ -40,7 +41,7 @@ func TestWSCloseCodes(t *testing.T) {
 			case tc.want == 0 && err == nil:
 				t.Errorf("frame %#x %q, want none", b0, p)
 			case tc.want == 0:
-			case err != nil || b0 != 0x80|opClose || len(p) < 2:
+			case err != nil || b0 != 0x80|ws.OpClose || len(p) < 2:
 				t.Fatalf("frame %#x %q, %v; want a close frame", b0, p, err)
 			case int(p[0])<<8|int(p[1]) != tc.want:
 				t.Errorf("close code %d, want %d", int(p[0])<<8|int(p[1]), tc.want)
@@ -79,7 +80,7 @@ func TestWSSlowFrameKeepsAlive(t *testing.T) {
 	srv := waitConn(t, s.conns)
 	body := strings.Repeat("z", 600)
 	chunk := mustWire(sendReq("slowfram", body))
-	frame := wsFrame(0x80|opBinary, chunk, true)
+	frame := wsFrame(0x80|ws.OpBinary, chunk, true)
 	head := len(frame) - len(chunk) + bytes.Index(chunk, []byte("\r\n\r\n")) + 4
 	c.send(frame[:head])
 	start := time.Now()

@@ -23,8 +23,9 @@ const (
 	DefaultBodyTimeout      = 60 * time.Second
 )
 
-// Config configures listeners, handlers and dialers. The zero value gives
-// the defaults; one Config is shared by all connections it creates.
+// Config configures a Host, and through it every connection the Host
+// accepts or dials. The zero value gives the defaults. New validates it
+// once; the Host keeps its own copy.
 type Config struct {
 	// MaxChunk is the largest chunk body accepted, in bytes; a larger one
 	// is answered 413 (Frame.Err). 0 means DefaultMaxChunk (16 MiB). The
@@ -55,17 +56,14 @@ type Config struct {
 	BodyTimeout time.Duration
 	// Keepalive configures liveness probing (zero value: defaults).
 	Keepalive keepalive.Config
-	// Totals, if set, sums the keepalive counters of all connections.
-	Totals *keepalive.Counters
-	// Closes, if set, counts closed connections by reason.
-	Closes *CloseCounters
-	// TLSConfig enables TLS on ServeStream listeners (mutual TLS when its
-	// ClientAuth asks for client certificates) and configures tls:// and
-	// wss:// dialing. nil means plain TCP for ServeStream.
+	// TLSConfig is the server side's TLS: ServeTLS needs it (mutual TLS
+	// when its ClientAuth asks for client certificates). Dial takes its
+	// TLS settings from DialOptions instead.
 	TLSConfig *tls.Config
 	// AllowedOrigins lists the WebSocket Origins admitted besides same-origin
 	// requests and requests without Origin (non-browsers), e.g.
-	// "https://app.example.com"; "*" admits any. Empty admits none.
+	// "https://app.example.com"; "*" admits any. Empty admits none. An
+	// entry that is not scheme://host[:port] makes New fail.
 	AllowedOrigins []string
 	// DialContext, if set, opens the TCP connection under tcp:// and tls://
 	// targets of Dial (the TLS handshake then runs over it), as in
@@ -81,20 +79,9 @@ type Config struct {
 	LoggerFactory logging.LoggerFactory
 }
 
-// config is a validated Config with defaults filled in, shared by every
-// connection of one listener, handler or dialer.
-type config struct {
-	Config
-	keepalive keepalive.Config
-	probes    *keepalive.Scheduler // drives the Keepers of all its connections
-	readLimit int64
-	wsBufs    *wsBufPool // WebSocket message buffers
-	log       logging.LeveledLogger
-	kaLog     logging.LeveledLogger
-	origins   originSet
-}
-
-func (c Config) normalize() (*config, error) {
+// withDefaults returns c with zero fields filled in, or an error for a
+// value that makes no sense. New is its one caller.
+func (c Config) withDefaults() (Config, error) {
 	if c.MaxChunk == 0 {
 		c.MaxChunk = DefaultMaxChunk
 	}
@@ -118,43 +105,12 @@ func (c Config) normalize() (*config, error) {
 	}
 	switch {
 	case c.MaxChunk < 0, c.MaxHeader < 0, c.PieceSize < 0:
-		return nil, fmt.Errorf("%w: negative size", ErrBadConfig)
+		return c, fmt.Errorf("%w: negative size", ErrBadConfig)
 	case c.WriteTimeout < 0, c.HandshakeTimeout < 0:
-		return nil, fmt.Errorf("%w: negative timeout", ErrBadConfig)
-	}
-	probes, err := keepalive.NewScheduler(c.Keepalive)
-	if err != nil {
-		return nil, err
+		return c, fmt.Errorf("%w: negative timeout", ErrBadConfig)
 	}
 	if c.LoggerFactory == nil {
 		c.LoggerFactory = logging.NewDefaultLoggerFactory()
 	}
-	origins, err := parseOrigins(c.AllowedOrigins)
-	if err != nil {
-		return nil, err
-	}
-	return &config{
-		Config:    c,
-		keepalive: probes.Config(),
-		probes:    probes,
-		readLimit: int64(c.MaxChunk) + int64(c.MaxHeader) + 1024,
-		wsBufs:    newWSBufPool(c.PieceSize, c.MaxHeader),
-		log:       c.LoggerFactory.NewLogger("transport"),
-		kaLog:     c.LoggerFactory.NewLogger("keepalive"),
-		origins:   origins,
-	}, nil
-}
-
-// Validate reports whether c is usable, so a caller can fail at startup
-// rather than on the first connection.
-func (c Config) Validate() error {
-	_, err := c.normalize()
-	return err
-}
-
-func (c Config) loggerFactory() logging.LoggerFactory {
-	if c.LoggerFactory == nil {
-		return logging.NewDefaultLoggerFactory()
-	}
-	return c.LoggerFactory
+	return c, nil
 }

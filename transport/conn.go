@@ -11,6 +11,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // Frame is one piece of an incoming chunk.
@@ -38,7 +39,7 @@ type Frame struct {
 // rules. Every field is sized for the many idle connections a relay holds:
 // no goroutine of its own, no buffers while idle.
 type Conn struct {
-	cfg    *config
+	h      *Host
 	kind   Kind
 	nc     net.Conn          // the socket (a *tls.Conn for TLS and wss)
 	tcp    *net.TCPConn      // the socket when it is plain TCP: writes resume, big chunks go by writev
@@ -50,7 +51,7 @@ type Conn struct {
 	limiter  keepalive.Limiter // reader goroutine only
 
 	// Reader state, owned by the reader goroutine.
-	wsr   wsReader      // WebSocket frames; unused for TCP and TLS
+	wsr   ws.Reader     // WebSocket frames; unused for TCP and TLS
 	ws    wsIn          // the chunk in the WebSocket message being read
 	cur   *msrp.Message // chunk being delivered in pieces
 	off   int64
@@ -61,12 +62,13 @@ type Conn struct {
 	out  []byte     // guarded by wmu: chunks queued while held
 
 	beforeRead func()    // reader goroutine only, see SetBeforeRead
-	hook       func()    // c.beforeNetRead, bound once: the WebSocket reader's hook
 	headStart  time.Time // when the header block being read began (read timeouts)
 	deadline   readPhase // the read deadline armed, if any
 
 	peerURI  atomic.Pointer[string]
 	localURI atomic.Pointer[string]
+
+	prev, next *Conn // in the Host's list of open connections, guarded by its mu
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -75,25 +77,29 @@ type Conn struct {
 }
 
 // newConn makes a Conn of nc, an established connection (WebSocket
-// handshake done); client says that we dialled it.
-func newConn(cfg *config, kind Kind, nc net.Conn, client bool) (*Conn, error) {
-	c := &Conn{cfg: cfg, kind: kind, nc: nc, client: client, done: make(chan struct{})}
-	c.hook = c.beforeNetRead
+// handshake done); client says that we dialled it. Once the Host is
+// closed it closes nc and fails with ErrHostClosed.
+func (h *Host) newConn(kind Kind, nc net.Conn, client bool) (*Conn, error) {
+	c := &Conn{h: h, kind: kind, nc: nc, client: client, done: make(chan struct{})}
 	tuneSocket(nc)
 	c.tcp = plainTCP(nc)
 	if kind.IsWebSocket() {
-		c.wsr.init(nc)
+		c.wsr.Init(nc, c.tcp, client, h.readLimit, (*wsLink)(c))
 	} else {
-		c.rd = msrp.NewReader(hookReader{c: c, r: nc}, cfg.MaxHeader)
+		c.rd = msrp.NewReader(hookReader{c: c, r: nc}, h.cfg.MaxHeader)
 	}
-	k, err := keepalive.New(cfg.probes, (*keeperLink)(c), cfg.kaLog, &c.counters, cfg.Totals)
+	k, err := keepalive.New(h.probes, (*keeperLink)(c), h.kaLog, &c.counters, &h.totals)
 	if err != nil {
 		_ = nc.Close()
 		return nil, err
 	}
+	c.keeper = k
+	if !h.track(c) {
+		_ = nc.Close()
+		return nil, ErrHostClosed
+	}
 	// Started once stored: the Scheduler's goroutines may reach Close
 	// (a dead peer), which stops it.
-	c.keeper = k
 	k.Start()
 	return c, nil
 }
@@ -159,10 +165,11 @@ func (c *Conn) close(reason CloseReason, detail string, code int) error {
 		return nil
 	}
 	c.keeper.Stop()
-	c.cfg.Closes.add(reason)
+	c.h.untrack(c)
+	c.h.closes.add(reason)
 	c.logClose(reason, detail)
 	if c.kind.IsWebSocket() && code != 0 {
-		wait := min(closeWait, c.cfg.WriteTimeout)
+		wait := min(closeWait, c.h.cfg.WriteTimeout)
 		msg := websocket.FormatCloseMessage(code, truncateUTF8(reason.String()+": "+detail, 120))
 		c.writeCloseFrame(msg, wait)
 	}
@@ -199,7 +206,7 @@ func closeWrite(nc net.Conn) {
 //     connection (ReasonLocal);
 //   - 1001 (going away) when we shut down;
 //   - 1002 (protocol error) for broken framing (1009 for a message over
-//     the read limit, see wsError);
+//     the read limit, see ws.Error);
 //   - 1008 (policy violation) when we refuse the peer: policy, floods,
 //     a chunk not finished in time, an operator closing it;
 //   - 1011 (unexpected condition) for a keepalive timeout: the peer
@@ -227,9 +234,9 @@ func (c *Conn) logClose(r CloseReason, detail string) {
 	const format = "closed %s connection with %s: %s (%s)"
 	switch r {
 	case ReasonPeerClosed, ReasonShutdown, ReasonLocal, ReasonPolicy, ReasonAdmin:
-		c.cfg.log.Infof(format, c.kind, c.nc.RemoteAddr(), r, detail)
+		c.h.log.Infof(format, c.kind, c.nc.RemoteAddr(), r, detail)
 	default:
-		c.cfg.log.Warnf(format, c.kind, c.nc.RemoteAddr(), r, detail)
+		c.h.log.Warnf(format, c.kind, c.nc.RemoteAddr(), r, detail)
 	}
 }
 
@@ -250,8 +257,8 @@ func (c *Conn) writeCloseFrame(msg []byte, wait time.Duration) {
 		return
 	}
 	defer c.wmu.Unlock()
-	var buf [maxFrameHeader + 125]byte
-	frame := c.appendFrame(buf[:0], opClose, msg)
+	var buf [ws.MaxFrameHeader + ws.MaxControlPayload]byte
+	frame := ws.AppendFrame(buf[:0], ws.OpClose, msg, c.client)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
 	_, _ = c.nc.Write(frame)
 }

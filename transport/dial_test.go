@@ -27,15 +27,15 @@ func TestParseTarget(t *testing.T) {
 		{"ws:///path", 0, "", true},
 	}
 	for _, tc := range tests {
-		got, err := parseTarget(tc.in)
+		got, err := ParseTarget(tc.in)
 		if tc.wantErr {
 			if !errors.Is(err, ErrBadTarget) {
-				t.Errorf("parseTarget(%q) = %+v, %v; want ErrBadTarget", tc.in, got, err)
+				t.Errorf("ParseTarget(%q) = %+v, %v; want ErrBadTarget", tc.in, got, err)
 			}
 			continue
 		}
-		if err != nil || got.kind != tc.wantKind || got.addr != tc.wantAddr {
-			t.Errorf("parseTarget(%q) = %+v, %v; want %v %q", tc.in, got, err, tc.wantKind, tc.wantAddr)
+		if err != nil || got.Kind != tc.wantKind || got.Addr != tc.wantAddr {
+			t.Errorf("ParseTarget(%q) = %+v, %v; want %v %q", tc.in, got, err, tc.wantKind, tc.wantAddr)
 		}
 	}
 }
@@ -47,7 +47,7 @@ func TestDialForms(t *testing.T) {
 	url := startWS(t, Config{}, holdHandler(got, true, nil))
 	for _, target := range []string{"tcp://" + addr, "msrp://" + addr + ";tcp", url} {
 		t.Run(strings.SplitN(target, ":", 2)[0], func(t *testing.T) {
-			c, err := Dial(t.Context(), target, Config{})
+			c, err := testDial(t.Context(), target, Config{}, DialOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +67,7 @@ func TestDialForms(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Dial(t.Context(), "tcp://"+addr, Config{MaxChunk: -1}); !errors.Is(err, ErrBadConfig) {
+	if _, err := testDial(t.Context(), "tcp://"+addr, Config{MaxChunk: -1}, DialOptions{}); !errors.Is(err, ErrBadConfig) {
 		t.Errorf("bad config: %v", err)
 	}
 }

@@ -5,18 +5,23 @@ import (
 	"net"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 var (
 	// ErrClosed is returned by Read and Send on a closed Conn. It wraps
 	// net.ErrClosed, so errors.Is(err, net.ErrClosed) holds too.
 	ErrClosed = &closedError{}
+	// ErrHostClosed is returned by a Host's Serve methods and Dial after
+	// its Close.
+	ErrHostClosed = errors.New("transport: host closed")
 	// ErrBadConfig is returned for a Config value that makes no sense.
 	ErrBadConfig = errors.New("transport: bad config")
 	// ErrBadTarget is returned by Dial for a target it cannot parse.
 	ErrBadTarget = errors.New("transport: bad dial target")
-	// ErrNoSubprotocol means the WebSocket peer did not agree on "msrp".
-	ErrNoSubprotocol = errors.New("transport: WebSocket peer did not negotiate the msrp subprotocol")
+	// ErrNoSubprotocol means the WebSocket server Dial reached did not
+	// choose the "msrp" subprotocol.
+	ErrNoSubprotocol = ws.ErrNoSubprotocol
 
 	errBusy = keepalive.ErrBusy
 )

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/http/httptest"
 	"runtime"
@@ -94,23 +95,68 @@ func holdHandler(got serverConns, answer bool, frames chan<- Frame) func(*Conn) 
 	}
 }
 
-// startWS serves h on 127.0.0.1:0 and returns the ws:// URL.
+// newHost makes a Host of cfg, failing the test if cfg is bad.
+func newHost(t testing.TB, cfg Config) *Host {
+	t.Helper()
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// testDial dials target through a Host of its own made of cfg.
+func testDial(ctx context.Context, target string, cfg Config, opts DialOptions) (*Conn, error) {
+	h, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tg, err := ParseTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	return h.Dial(ctx, tg, opts)
+}
+
+// startWS serves a Host of cfg's WebSocket handler on 127.0.0.1:0 and
+// returns the ws:// URL.
 func startWS(t *testing.T, cfg Config, handle func(*Conn)) string {
 	t.Helper()
-	srv := httptest.NewServer(NewWebSocketHandler(cfg, handle))
+	return serveWS(t, newHost(t, cfg), handle)
+}
+
+// serveWS serves h's WebSocket handler on 127.0.0.1:0 and returns the
+// ws:// URL.
+func serveWS(t *testing.T, h *Host, handle func(*Conn)) string {
+	t.Helper()
+	srv := httptest.NewServer(h.WebSocketHandler(handle))
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
-// startStream runs ServeStream on 127.0.0.1:0 and returns the address.
+// startStream runs a Host of cfg's ServeStream on 127.0.0.1:0, or its
+// ServeTLS when cfg has a TLSConfig, and returns the address.
 func startStream(t *testing.T, cfg Config, handle func(*Conn)) string {
+	t.Helper()
+	return serveStream(t, newHost(t, cfg), handle)
+}
+
+// serveStream runs h's ServeStream, or ServeTLS, on 127.0.0.1:0 and
+// returns the address.
+func serveStream(t *testing.T, h *Host, handle func(*Conn)) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- ServeStream(l, cfg, handle) }()
+	go func() {
+		if h.Config().TLSConfig != nil {
+			done <- h.ServeTLS(l, handle)
+		} else {
+			done <- h.ServeStream(l, handle)
+		}
+	}()
 	t.Cleanup(func() {
 		l.Close()
 		if err := <-done; !IsClosed(err) {

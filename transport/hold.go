@@ -59,7 +59,7 @@ func (c *Conn) SetBeforeRead(f func()) { c.beforeRead = f }
 
 // hookReader calls the Conn's beforeNetRead (the layer above's
 // beforeRead, then the read deadline) ahead of every network read of a
-// stream connection. WebSocket reads call it in wsReader.read.
+// stream connection. WebSocket reads call it through wsLink.BeforeRead.
 type hookReader struct {
 	c *Conn
 	r io.Reader

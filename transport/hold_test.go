@@ -35,7 +35,7 @@ func rawPeer(t *testing.T) (addr string, conns <-chan net.Conn) {
 func dialRawPeer(t *testing.T) (*Conn, net.Conn) {
 	t.Helper()
 	addr, conns := rawPeer(t)
-	c, err := Dial(context.Background(), "tcp://"+addr, Config{Keepalive: keepalive.Config{Interval: -1}})
+	c, err := testDial(context.Background(), "tcp://"+addr, Config{Keepalive: keepalive.Config{Interval: -1}}, DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -250,10 +250,10 @@ func TestProofTrafficMeansNoProbes(t *testing.T) {
 			var err error
 			if kind == "ws" {
 				url := startWS(t, Config{Keepalive: ka}, holdHandler(got, true, nil))
-				cl, err = Dial(t.Context(), url, Config{Keepalive: keepalive.Config{Mode: keepalive.ModeOff}})
+				cl, err = testDial(t.Context(), url, Config{Keepalive: keepalive.Config{Mode: keepalive.ModeOff}}, DialOptions{})
 			} else {
 				addr := startStream(t, Config{Keepalive: ka}, holdHandler(got, true, nil))
-				cl, err = Dial(t.Context(), "tcp://"+addr, Config{Keepalive: keepalive.Config{Mode: keepalive.ModeOff}})
+				cl, err = testDial(t.Context(), "tcp://"+addr, Config{Keepalive: keepalive.Config{Mode: keepalive.ModeOff}}, DialOptions{})
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -290,9 +290,8 @@ func TestProofAutoSwitch(t *testing.T) {
 	leakCheck(t)
 	got := make(serverConns, 1)
 	var logs logBuffer
-	totals := new(keepalive.Counters)
-	cfg := Config{Keepalive: fastKeepalive(), Totals: totals, LoggerFactory: testLogger(&logs)}
-	url := startWS(t, cfg, holdHandler(got, true, nil))
+	h := newHost(t, Config{Keepalive: fastKeepalive(), LoggerFactory: testLogger(&logs)})
+	url := serveWS(t, h, holdHandler(got, true, nil))
 	p := runWSPeer(t, url, false, true)
 	c := waitConn(t, got)
 	time.Sleep(14 * kaInterval)
@@ -305,8 +304,8 @@ func TestProofAutoSwitch(t *testing.T) {
 	if st.ModeSwitches != 1 || st.ProbesSend < 3 || st.ProbesFrames != 1 {
 		t.Errorf("stats %+v, want 1 switch after 1 ping, then SENDs", st)
 	}
-	if totals.Snapshot().ModeSwitches != 1 {
-		t.Errorf("totals %+v", totals.Snapshot())
+	if h.Stats().Keepalive.ModeSwitches != 1 {
+		t.Errorf("totals %+v", h.Stats().Keepalive)
 	}
 	if p.sends.Load() < 3 {
 		t.Errorf("peer saw %d SENDs", p.sends.Load())

@@ -12,6 +12,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // Read returns the next piece of an incoming chunk. Only one goroutine may
@@ -23,7 +24,7 @@ func (c *Conn) Read() (Frame, error) {
 		// Closed from elsewhere: give the pools back what the reader
 		// still holds.
 		c.wsRelease()
-		c.wsr.release()
+		c.wsr.Release()
 		return Frame{}, c.closedErr(nil)
 	}
 	if c.kind.IsWebSocket() {
@@ -37,11 +38,11 @@ func (c *Conn) Read() (Frame, error) {
 func (c *Conn) readStream() (Frame, error) {
 	for {
 		if m := c.cur; m != nil {
-			piece, last, err := c.rd.NextPiece(c.cfg.PieceSize)
+			piece, last, err := c.rd.NextPiece(c.h.cfg.PieceSize)
 			if err != nil {
 				return Frame{}, c.readFailed(err)
 			}
-			if c.off+int64(len(piece)) > int64(c.cfg.MaxChunk) {
+			if c.off+int64(len(piece)) > int64(c.h.cfg.MaxChunk) {
 				// The next ReadHeader skips the rest of this body.
 				c.cur = nil
 				return c.tooLarge(m), nil
@@ -97,7 +98,7 @@ func (c *Conn) readStream() (Frame, error) {
 func (c *Conn) tooLarge(m *msrp.Message) Frame {
 	m.Body = nil
 	err := &msrp.ParseError{Code: 413, TransactionID: m.TransactionID,
-		Reason: "chunk body exceeds " + strconv.Itoa(c.cfg.MaxChunk) + " bytes"}
+		Reason: "chunk body exceeds " + strconv.Itoa(c.h.cfg.MaxChunk) + " bytes"}
 	return Frame{Msg: m, Last: true, Err: err}
 }
 
@@ -115,8 +116,8 @@ func (c *Conn) inbound(m *msrp.Message) (consumed bool, err error) {
 	c.learn(m)
 	if m.Method == msrp.MethodSEND && m.Body == nil {
 		c.counters.Add(keepalive.BodilessSend)
-		c.cfg.Totals.Add(keepalive.BodilessSend)
-		if !c.limiter.Allow(time.Now(), &c.cfg.keepalive) {
+		c.h.totals.Add(keepalive.BodilessSend)
+		if !c.limiter.Allow(time.Now(), &c.h.cfg.Keepalive) {
 			return false, c.flood("bodiless SENDs")
 		}
 	}
@@ -125,9 +126,9 @@ func (c *Conn) inbound(m *msrp.Message) (consumed bool, err error) {
 
 func (c *Conn) flood(what string) error {
 	c.counters.Add(keepalive.Flood)
-	c.cfg.Totals.Add(keepalive.Flood)
+	c.h.totals.Add(keepalive.Flood)
 	return c.fail(ReasonFlood, errors.New(what+" beyond "+
-		strconv.FormatFloat(c.cfg.keepalive.FloodRate, 'g', -1, 64)+"/s"))
+		strconv.FormatFloat(c.h.cfg.Keepalive.FloodRate, 'g', -1, 64)+"/s"))
 }
 
 // readFailed closes the connection with the reason err implies.
@@ -136,7 +137,7 @@ func (c *Conn) readFailed(err error) error {
 		return c.closedErr(err)
 	}
 	var ce *websocket.CloseError
-	var we *wsError
+	var we *ws.Error
 	var pe *msrp.ParseError
 	var ne net.Error
 	switch {
@@ -150,12 +151,12 @@ func (c *Conn) readFailed(err error) error {
 			return c.fail(ReasonReadTimeout, errors.New(c.readTimeoutDetail()))
 		}
 		c.counters.Add(keepalive.Timeout)
-		c.cfg.Totals.Add(keepalive.Timeout)
+		c.h.totals.Add(keepalive.Timeout)
 		return c.fail(ReasonKeepaliveTimeout, err)
 	case errors.As(err, &we):
 		// Broken WebSocket framing: 1002, or 1009 for a message over
 		// the read limit.
-		return c.failWith(ReasonProtocolError, we.code, err)
+		return c.failWith(ReasonProtocolError, we.Code, err)
 	case errors.As(err, &pe):
 		return c.fail(ReasonProtocolError, err)
 	}

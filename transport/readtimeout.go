@@ -39,16 +39,16 @@ func (c *Conn) beforeNetRead() {
 			c.deadline = phaseIdle
 			_ = c.nc.SetReadDeadline(time.Time{})
 		}
-	case phase == phaseHeader && c.cfg.HeaderTimeout > 0:
+	case phase == phaseHeader && c.h.cfg.HeaderTimeout > 0:
 		if c.headStart.IsZero() {
 			c.headStart = time.Now()
 		}
 		c.deadline = phaseHeader
-		_ = c.nc.SetReadDeadline(c.headStart.Add(c.cfg.HeaderTimeout))
-	case phase == phaseBody && c.cfg.BodyTimeout > 0:
+		_ = c.nc.SetReadDeadline(c.headStart.Add(c.h.cfg.HeaderTimeout))
+	case phase == phaseBody && c.h.cfg.BodyTimeout > 0:
 		c.headStart = time.Time{}
 		c.deadline = phaseBody
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.cfg.BodyTimeout))
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.BodyTimeout))
 	}
 }
 
@@ -56,7 +56,7 @@ func (c *Conn) beforeNetRead() {
 func (c *Conn) readPhase() readPhase {
 	if c.kind.IsWebSocket() {
 		switch {
-		case !c.wsr.inMsg:
+		case !c.wsr.InMessage():
 			return phaseIdle // frame headers: keepalive times them
 		case c.ws.inHead:
 			return phaseHeader
@@ -75,7 +75,7 @@ func (c *Conn) readPhase() readPhase {
 // readTimeoutDetail says which read timeout expired, for the close.
 func (c *Conn) readTimeoutDetail() string {
 	if c.deadline == phaseHeader {
-		return "header block not complete within " + c.cfg.HeaderTimeout.String()
+		return "header block not complete within " + c.h.cfg.HeaderTimeout.String()
 	}
-	return "no data for " + c.cfg.BodyTimeout.String() + " inside a chunk"
+	return "no data for " + c.h.cfg.BodyTimeout.String() + " inside a chunk"
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // The read timeouts (F6): a chunk begun must finish its header block
@@ -113,9 +114,9 @@ type trickler struct {
 func (w *trickler) write(s string) {
 	b := []byte(s)
 	if w.ws {
-		op := byte(opText)
+		op := byte(ws.OpText)
 		if w.inMsg {
-			op = opContinuation
+			op = ws.OpContinuation
 		}
 		w.inMsg = true
 		b = wsFrame(op, b, true) // no FIN: the message goes on
@@ -143,7 +144,7 @@ func (w *trickler) trickle(s string, tick time.Duration) {
 func (w *trickler) whole(s string) {
 	b := []byte(s)
 	if w.ws {
-		b = wsFrame(0x80|opText, b, true)
+		b = wsFrame(0x80|ws.OpText, b, true)
 	}
 	_, _ = w.nc.Write(b)
 }
@@ -184,12 +185,12 @@ func TestHeaderTimeoutPerChunk(t *testing.T) {
 					nc.Write([]byte(s))
 				}
 			}
-			write(a[:20], opText)              // a's header begins
-			time.Sleep(3 * headerTimeout / 4)  // a's header takes 300 ms
-			write(a[20:], 0x80|opContinuation) // a ends
-			write(b[:20], opText)              // b's header begins at once
-			time.Sleep(headerTimeout * 5 / 8)  // 250 ms: past a's start + timeout
-			write(b[20:], 0x80|opContinuation) // b ends in time
+			write(a[:20], ws.OpText)              // a's header begins
+			time.Sleep(3 * headerTimeout / 4)     // a's header takes 300 ms
+			write(a[20:], 0x80|ws.OpContinuation) // a ends
+			write(b[:20], ws.OpText)              // b's header begins at once
+			time.Sleep(headerTimeout * 5 / 8)     // 250 ms: past a's start + timeout
+			write(b[20:], 0x80|ws.OpContinuation) // b ends in time
 			time.Sleep(100 * time.Millisecond)
 			if srv.closed() {
 				t.Fatalf("closed: %v", srv.Reason())

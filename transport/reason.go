@@ -14,6 +14,7 @@ const (
 	KindTLS
 	KindWS
 	KindWSS
+	numKinds
 )
 
 func (k Kind) String() string {
@@ -30,11 +31,15 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// MarshalText returns the kind's name, so that JSON (expvar) shows maps
+// keyed by Kind by name.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // IsWebSocket reports whether k is ws or wss.
 func (k Kind) IsWebSocket() bool { return k == KindWS || k == KindWSS }
 
 // CloseReason says why a Conn was closed. Every close is logged once with
-// the peer and the reason, and counted in Config.Closes.
+// the peer and the reason, and counted in its Host's Stats.
 type CloseReason int
 
 // Close reasons.
@@ -68,31 +73,35 @@ func (r CloseReason) String() string {
 	return "unknown"
 }
 
-// CloseCounters counts closed connections by reason. The zero value is
+// MarshalText returns the reason's name, so that JSON (expvar) shows maps
+// keyed by CloseReason by name.
+func (r CloseReason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// closeCounters counts closed connections by reason. The zero value is
 // ready and safe for concurrent use.
-type CloseCounters struct {
+type closeCounters struct {
 	n [numReasons]atomic.Uint64
 }
 
-func (c *CloseCounters) add(r CloseReason) {
-	if c != nil && r >= 0 && r < numReasons {
+func (c *closeCounters) add(r CloseReason) {
+	if r >= 0 && r < numReasons {
 		c.n[r].Add(1)
 	}
 }
 
-// Count returns how many connections were closed for reason r.
-func (c *CloseCounters) Count(r CloseReason) uint64 {
-	if c == nil || r < 0 || r >= numReasons {
+// count returns how many connections were closed for reason r.
+func (c *closeCounters) count(r CloseReason) uint64 {
+	if r < 0 || r >= numReasons {
 		return 0
 	}
 	return c.n[r].Load()
 }
 
-// Snapshot returns the non-zero counts by reason.
-func (c *CloseCounters) Snapshot() map[CloseReason]uint64 {
+// snapshot returns the non-zero counts by reason.
+func (c *closeCounters) snapshot() map[CloseReason]uint64 {
 	out := make(map[CloseReason]uint64)
 	for r := ReasonPeerClosed; r < numReasons; r++ {
-		if n := c.Count(r); n > 0 {
+		if n := c.count(r); n > 0 {
 			out[r] = n
 		}
 	}

@@ -73,10 +73,10 @@ func TestSlowConsumer(t *testing.T) {
 	leakCheck(t)
 	got := make(serverConns, 1)
 	var logs logBuffer
-	closes := new(CloseCounters)
-	cfg := Config{WriteTimeout: 100 * time.Millisecond, Closes: closes, LoggerFactory: testLogger(&logs),
+	cfg := Config{WriteTimeout: 100 * time.Millisecond, LoggerFactory: testLogger(&logs),
 		Keepalive: keepalive.Config{Interval: -1}}
-	addr := startStream(t, cfg, holdHandler(got, false, nil))
+	h := newHost(t, cfg)
+	addr := serveStream(t, h, holdHandler(got, false, nil))
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -99,8 +99,8 @@ func TestSlowConsumer(t *testing.T) {
 	if !errors.As(sendErr, &ce) || ce.Reason != ReasonSlowConsumer || c.Reason() != ReasonSlowConsumer {
 		t.Fatalf("reason %v (%v)", c.Reason(), sendErr)
 	}
-	if closes.Count(ReasonSlowConsumer) != 1 {
-		t.Errorf("close counters %v", closes.Snapshot())
+	if n := h.Stats().Closed[ReasonSlowConsumer]; n != 1 {
+		t.Errorf("close counters %v", h.Stats().Closed)
 	}
 	if err := c.Send(sendReq("slow0002", "")); !errors.Is(err, ErrClosed) {
 		t.Errorf("Send after close: %v", err)
@@ -113,8 +113,8 @@ func TestCloseLoggedOnce(t *testing.T) {
 	leakCheck(t)
 	got := make(serverConns, 1)
 	var logs logBuffer
-	closes := new(CloseCounters)
-	addr := startStream(t, Config{Closes: closes, LoggerFactory: testLogger(&logs)}, holdHandler(got, false, nil))
+	h := newHost(t, Config{LoggerFactory: testLogger(&logs)})
+	addr := serveStream(t, h, holdHandler(got, false, nil))
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -130,8 +130,8 @@ func TestCloseLoggedOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), "closed tcp connection"); n != 1 {
 		t.Errorf("%d close lines:\n%s", n, logs.String())
 	}
-	if c.Reason() != ReasonPolicy || closes.Count(ReasonPolicy) != 1 || len(closes.Snapshot()) != 1 {
-		t.Errorf("reason %v counts %v", c.Reason(), closes.Snapshot())
+	if closed := h.Stats().Closed; c.Reason() != ReasonPolicy || closed[ReasonPolicy] != 1 || len(closed) != 1 {
+		t.Errorf("reason %v counts %v", c.Reason(), closed)
 	}
 	if _, err := c.Read(); !IsClosed(err) {
 		t.Errorf("Read after close: %v", err)

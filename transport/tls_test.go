@@ -52,7 +52,7 @@ func TestTLS(t *testing.T) {
 			if tc.target == "msrps://" {
 				target += ";tcp"
 			}
-			c, err := Dial(t.Context(), target, Config{TLSConfig: cliTLS})
+			c, err := testDial(t.Context(), target, Config{}, DialOptions{TLSConfig: cliTLS})
 			if err != nil {
 				t.Fatalf("Dial(%s): %v", target, err)
 			}

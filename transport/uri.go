@@ -24,8 +24,8 @@ func (c *Conn) LocalURI() string {
 	if p := c.localURI.Load(); p != nil {
 		return *p
 	}
-	if c.cfg.LocalURI != "" {
-		return c.cfg.LocalURI
+	if c.h.cfg.LocalURI != "" {
+		return c.h.cfg.LocalURI
 	}
 	return c.addrURI(c.nc.LocalAddr())
 }

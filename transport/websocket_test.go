@@ -30,7 +30,7 @@ func TestProofWebSocketFraming(t *testing.T) {
 			}
 		}
 		waitLog(t, &logs, "refused WebSocket handshake from 127.0.0.1:")
-		c, err := Dial(t.Context(), url, Config{})
+		c, err := testDial(t.Context(), url, Config{}, DialOptions{})
 		if err != nil {
 			t.Fatalf("msrp client refused: %v", err)
 		}
@@ -165,7 +165,7 @@ func TestWebSocketOrigins(t *testing.T) {
 			}
 		})
 	}
-	if err := (Config{AllowedOrigins: []string{"app.example"}}).Validate(); !errors.Is(err, ErrBadConfig) {
-		t.Errorf("Validate(bad origin) = %v", err)
+	if _, err := New(Config{AllowedOrigins: []string{"app.example"}}); !errors.Is(err, ErrBadConfig) {
+		t.Errorf("New(bad origin) = %v, want ErrBadConfig", err)
 	}
 }

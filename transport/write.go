@@ -6,9 +6,9 @@ import (
 	"net"
 	"os"
 	"time"
-	"unicode/utf8"
 
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // Send writes m as exactly one whole chunk: one WebSocket message (a text
@@ -49,7 +49,7 @@ func (c *Conn) Send(m *msrp.Message) error {
 		var tail [80]byte
 		t := m.AppendTail(tail[:0])
 		if c.kind.IsWebSocket() {
-			b = c.frameAround(b, m.Body, t)
+			b = ws.FrameAround(b, m.Body, t)
 		}
 		err = c.writeVectored(net.Buffers{b, m.Body, t})
 	} else if err == nil {
@@ -72,33 +72,24 @@ func (c *Conn) Send(m *msrp.Message) error {
 func (c *Conn) encode(dst []byte, m *msrp.Message, vectored bool) ([]byte, error) {
 	switch {
 	case vectored && c.kind.IsWebSocket():
-		// Room for the frame header, which frameAround puts in front
+		// Room for the frame header, which ws.FrameAround puts in front
 		// once the whole payload's length is known.
-		var room [maxFrameHeader]byte
+		var room [ws.MaxFrameHeader]byte
 		return m.AppendHead(append(dst, room[:]...))
 	case vectored:
 		return m.AppendHead(dst)
 	case c.kind.IsWebSocket():
 		// The payload is written after room for the frame header, which
 		// then goes right in front of it: no copy of the chunk.
-		var room [maxFrameHeader]byte
+		var room [ws.MaxFrameHeader]byte
 		b, err := m.AppendTo(append(dst, room[:]...))
 		if err != nil {
 			return dst, err
 		}
-		return c.frameInPlace(b, wsOpcode(b[maxFrameHeader:])), nil
+		return ws.FrameInPlace(b, ws.DataOpcode(b[ws.MaxFrameHeader:]), c.client), nil
 	default:
 		return m.AppendTo(dst)
 	}
-}
-
-// wsOpcode picks a text frame for valid UTF-8, else binary: RFC 7977
-// section 4.2 lets either carry MSRP.
-func wsOpcode(payload []byte) byte {
-	if utf8.Valid(payload) {
-		return opText
-	}
-	return opBinary
 }
 
 // queue appends m to the queue of a held connection; it reports false,
@@ -116,7 +107,7 @@ func (c *Conn) queue(m *msrp.Message) (bool, error) {
 		bp := getBuf()
 		b, err := m.AppendTo((*bp)[:0])
 		if err == nil {
-			c.out = c.appendFrame(c.out, wsOpcode(b), b)
+			c.out = ws.AppendFrame(c.out, ws.DataOpcode(b), b, c.client)
 		}
 		*bp = b[:0]
 		putBuf(bp)
@@ -153,7 +144,7 @@ func (c *Conn) writeVectored(parts net.Buffers) error {
 		n += len(p)
 	}
 	for {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
 		// WriteTo consumes what it wrote from parts, so a retry resumes.
 		wrote, err := parts.WriteTo(c.tcp)
 		if err == nil || wrote == 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -173,7 +164,7 @@ const tlsSlice = 16 << 10
 func (c *Conn) writeStream(b []byte) error {
 	total := len(b)
 	for len(b) > 0 {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
 		part := b
 		if c.tcp == nil && len(part) > tlsSlice {
 			part = part[:tlsSlice]
@@ -207,7 +198,7 @@ func (c *Conn) writeControl(opcode byte, payload []byte, wait time.Duration) err
 	// garbage for every Pong an idle connection sends.
 	bp := getBuf()
 	defer putBuf(bp)
-	frame := c.appendFrame((*bp)[:0], opcode, payload)
+	frame := ws.AppendFrame((*bp)[:0], opcode, payload, c.client)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed() {
@@ -228,7 +219,7 @@ func (c *Conn) writeDone(n int, err error) error {
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return c.fail(ReasonSlowConsumer,
-			fmt.Errorf("%d-byte chunk not taken within %v", n, c.cfg.WriteTimeout))
+			fmt.Errorf("%d-byte chunk not taken within %v", n, c.h.cfg.WriteTimeout))
 	}
 	return c.fail(ReasonWriteError, err)
 }
@@ -266,7 +257,7 @@ func (l *keeperLink) sendProbe(m *msrp.Message) error {
 	bp := getBuf()
 	defer putBuf(bp)
 	if m == nil {
-		return c.writeLocked(c.appendFrame((*bp)[:0], opPing, nil))
+		return c.writeLocked(ws.AppendFrame((*bp)[:0], ws.OpPing, nil, c.client))
 	}
 	b, err := c.encode((*bp)[:0], m, false)
 	if err != nil {

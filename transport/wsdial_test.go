@@ -16,14 +16,8 @@ import (
 	"github.com/msrpd/msrpd/internal/testpki"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
-
-// The example of RFC 6455 section 1.3.
-func TestAcceptKey(t *testing.T) {
-	if got := acceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
-		t.Errorf("acceptKey = %q", got)
-	}
-}
 
 // fakeWSServer accepts one connection on 127.0.0.1, reads the handshake
 // request and writes what respond makes of it followed by after, in one
@@ -68,7 +62,7 @@ func fakeWSServer(t *testing.T, respond func(r *http.Request) string, after []by
 func switching(extra string) func(r *http.Request) string {
 	return func(r *http.Request) string {
 		return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-			"Sec-WebSocket-Accept: " + acceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n" + extra + "\r\n"
+			"Sec-WebSocket-Accept: " + ws.AcceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n" + extra + "\r\n"
 	}
 }
 
@@ -91,12 +85,12 @@ func TestDialWebSocketClientSide(t *testing.T) {
 	leakCheck(t)
 	var req atomic.Pointer[http.Request]
 	resp := mustWire(sendReq("dial0001", "").Response(200, "OK"))
-	after := append(wsFrame(0x81, resp, false), wsFrame(0x80|opPing, []byte("p1"), false)...)
+	after := append(wsFrame(0x81, resp, false), wsFrame(0x80|ws.OpPing, []byte("p1"), false)...)
 	url, conns := fakeWSServer(t, func(r *http.Request) string {
 		req.Store(r)
 		return switching("Sec-WebSocket-Protocol: msrp\r\n")(r)
 	}, after)
-	c, err := Dial(t.Context(), url, Config{Keepalive: keepalive.Config{Interval: -1}})
+	c, err := testDial(t.Context(), url, Config{Keepalive: keepalive.Config{Interval: -1}}, DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,15 +98,15 @@ func TestDialWebSocketClientSide(t *testing.T) {
 	// Written with the 101 in one write, the frames came in the handshake
 	// reader's buffer; the frame reader must have them (no reader runs
 	// yet, so this looks without a race).
-	if len(c.wsr.buffered()) != len(after) {
-		t.Errorf("%d bytes behind the handshake kept for the frame reader, want %d", len(c.wsr.buffered()), len(after))
+	if c.wsr.Buffered() != len(after) {
+		t.Errorf("%d bytes behind the handshake kept for the frame reader, want %d", c.wsr.Buffered(), len(after))
 	}
 	nc := takeConn(t, conns)
 	r := req.Load()
 	switch {
 	case r.Method != http.MethodGet, r.RequestURI != "/msrp?x=1", r.Host != nc.LocalAddr().String():
 		t.Errorf("request %s %s Host %s", r.Method, r.RequestURI, r.Host)
-	case !hasToken(r.Header, "Upgrade", "websocket"), !hasToken(r.Header, "Connection", "upgrade"):
+	case !strings.EqualFold(r.Header.Get("Upgrade"), "websocket"), !strings.EqualFold(r.Header.Get("Connection"), "upgrade"):
 		t.Errorf("request headers %v", r.Header)
 	case r.Header.Get("Sec-WebSocket-Version") != "13", r.Header.Get("Sec-WebSocket-Protocol") != "msrp",
 		len(r.Header.Get("Sec-WebSocket-Key")) != 24:
@@ -139,7 +133,7 @@ func TestDialWebSocketClientSide(t *testing.T) {
 	br := bufio.NewReader(nc)
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	b0, p, err := readTestFrame(br)
-	if err != nil || b0 != 0x80|opPong || string(p) != "p1" {
+	if err != nil || b0 != 0x80|ws.OpPong || string(p) != "p1" {
 		t.Fatalf("got %#x %q, %v; want the Pong to the Ping sent right after the handshake", b0, p, err)
 	}
 
@@ -152,7 +146,7 @@ func TestDialWebSocketClientSide(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no close frame: %v", err)
 		}
-		if b0 == 0x80|opClose {
+		if b0 == 0x80|ws.OpClose {
 			break
 		}
 	}
@@ -189,7 +183,7 @@ func TestDialWebSocketRefused(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			url, _ := fakeWSServer(t, tc.respond, nil)
-			c, err := Dial(t.Context(), url, Config{})
+			c, err := testDial(t.Context(), url, Config{}, DialOptions{})
 			if err == nil {
 				c.Close(ReasonLocal, "test over")
 				t.Fatal("Dial succeeded")
@@ -208,7 +202,7 @@ func TestDialWebSocketTimeout(t *testing.T) {
 
 	url, _ := fakeWSServer(t, silent, nil)
 	start := time.Now()
-	_, err := Dial(t.Context(), url, Config{HandshakeTimeout: 100 * time.Millisecond})
+	_, err := testDial(t.Context(), url, Config{HandshakeTimeout: 100 * time.Millisecond}, DialOptions{})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
 		t.Errorf("Dial to a silent server: %v after %v", err, time.Since(start))
 	}
@@ -217,7 +211,7 @@ func TestDialWebSocketTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start = time.Now()
-	_, err = Dial(ctx, url, Config{})
+	_, err = testDial(ctx, url, Config{}, DialOptions{})
 	if !errors.Is(err, context.Canceled) || time.Since(start) > 2*time.Second {
 		t.Errorf("Dial cancelled: %v after %v", err, time.Since(start))
 	}
@@ -229,7 +223,7 @@ func TestDialWSS(t *testing.T) {
 	leakCheck(t)
 	ca := testpki.NewCA(t)
 	got := make(serverConns, 1)
-	srv := httptest.NewUnstartedServer(NewWebSocketHandler(Config{}, holdHandler(got, true, nil)))
+	srv := httptest.NewUnstartedServer(newHost(t, Config{}).WebSocketHandler(holdHandler(got, true, nil)))
 	var sni atomic.Value
 	var alpn atomic.Value
 	srv.TLS = &tls.Config{
@@ -246,7 +240,7 @@ func TestDialWSS(t *testing.T) {
 	url := "wss://localhost:" + port + "/"
 
 	cli := &tls.Config{RootCAs: ca.Pool, NextProtos: []string{"h2"}}
-	c, err := Dial(t.Context(), url, Config{TLSConfig: cli})
+	c, err := testDial(t.Context(), url, Config{}, DialOptions{TLSConfig: cli})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func (c *Conn) nextWS() (Frame, error) {
 		if err := c.wsFinish(); err != nil {
 			return Frame{}, c.readFailed(err)
 		}
-		if err := c.wsNextMessage(); err != nil {
+		if err := c.wsr.NextMessage(); err != nil {
 			return Frame{}, c.readFailed(err)
 		}
 		f, ok, err := c.wsHead()
@@ -99,7 +99,7 @@ func (c *Conn) wsFinish() error {
 	for !w.eom {
 		// The rest of a refused message: read into the buffer and
 		// forgotten, a sign of life all the same.
-		n, err := c.wsRead(*w.buf)
+		n, err := c.wsr.Read(*w.buf)
 		if n > 0 {
 			c.keeper.Received()
 		}
@@ -119,7 +119,7 @@ func (c *Conn) wsFinish() error {
 func (c *Conn) wsRelease() {
 	w := &c.ws
 	if w.buf != nil {
-		c.cfg.wsBufs.pool.Put(w.buf)
+		c.h.wsBufs.pool.Put(w.buf)
 		w.buf = nil
 	}
 }
@@ -132,7 +132,7 @@ func (c *Conn) wsRelease() {
 // as one.)
 func (c *Conn) wsFill() error {
 	w := &c.ws
-	n, err := c.wsRead((*w.buf)[w.end:])
+	n, err := c.wsr.Read((*w.buf)[w.end:])
 	w.end += n
 	if n > 0 && !w.inHead {
 		c.keeper.Received()
@@ -156,13 +156,13 @@ func (c *Conn) wsCompact() {
 // the error Read returns.
 func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 	w := &c.ws
-	w.buf = c.cfg.wsBufs.pool.Get().(*[]byte)
+	w.buf = c.h.wsBufs.pool.Get().(*[]byte)
 	w.start, w.end, w.eom, w.inHead = 0, 0, false, true
 	w.head.Reset()
 	var m *msrp.Message
 	var n int
 	for {
-		m, n, err = w.head.Scan((*w.buf)[:w.end], c.cfg.MaxHeader)
+		m, n, err = w.head.Scan((*w.buf)[:w.end], c.h.cfg.MaxHeader)
 		if m != nil || err != nil {
 			break
 		}
@@ -197,11 +197,11 @@ func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 			c.keeper.Received()
 			return Frame{Msg: m, Last: true, Err: bad}, bad != nil, err
 		}
-	} else if left, known := c.wsKnownLeft(); known {
+	} else if left, known := c.wsr.KnownLeft(); known {
 		// The message's length is known: refuse an oversized body
 		// before any of it goes ahead.
 		overhead := int64(2+7+len(m.TransactionID)+1) + trailerMax
-		if int64(w.end-w.start)+left-overhead > int64(c.cfg.MaxChunk) {
+		if int64(w.end-w.start)+left-overhead > int64(c.h.cfg.MaxChunk) {
 			c.keeper.Received()
 			return c.tooLarge(m), true, nil
 		}
@@ -229,7 +229,7 @@ func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 func (c *Conn) wsPiece() (Frame, error) {
 	w := &c.ws
 	m := c.cur
-	size := c.cfg.PieceSize
+	size := c.h.cfg.PieceSize
 	for {
 		data := (*w.buf)[w.start:w.end]
 		// Only what was not scanned yet: a piece is scanned once, however
@@ -285,7 +285,7 @@ func (c *Conn) wsPiece() (Frame, error) {
 // wsDeliver hands out piece of the current chunk; flag is the end-line's
 // flag of the last piece.
 func (c *Conn) wsDeliver(m *msrp.Message, piece []byte, last bool, flag byte) (Frame, error) {
-	if c.off+int64(len(piece)) > int64(c.cfg.MaxChunk) {
+	if c.off+int64(len(piece)) > int64(c.h.cfg.MaxChunk) {
 		c.cur = nil
 		return c.tooLarge(m), nil
 	}
@@ -334,7 +334,7 @@ func (c *Conn) wsTrailer(tid string) (bad error, err error) {
 		}
 	}
 	n := int64(w.end - w.start)
-	left, known := c.wsKnownLeft()
+	left, known := c.wsr.KnownLeft()
 	more := strconv.FormatInt(n+left, 10) + " bytes"
 	if !known {
 		more = "more than " + strconv.FormatInt(n, 10) + " bytes"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // shortReader returns what r holds in reads of 1 to max bytes, as a
@@ -36,15 +37,11 @@ func streamConn(t *testing.T, cfg Config, in []byte, rnd *rand.Rand, maxRead int
 	t.Helper()
 	cfg.Keepalive = keepalive.Config{Interval: -1}
 	cfg.LoggerFactory = &logging.DefaultLoggerFactory{Writer: io.Discard}
-	n, err := cfg.normalize()
+	nc := readerConn{fuzzConn: &fuzzConn{}, r: &shortReader{r: bytes.NewReader(in), rnd: rnd, max: maxRead}}
+	c, err := newHost(t, cfg).newConn(KindWS, nc, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := newConn(n, KindWS, &fuzzConn{r: bytes.NewReader(nil)}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.nc = readerConn{fuzzConn: &fuzzConn{}, r: &shortReader{r: bytes.NewReader(in), rnd: rnd, max: maxRead}}
 	t.Cleanup(func() { c.Close(ReasonLocal, "test over") })
 	return c
 }
@@ -66,7 +63,7 @@ func fragments(payload []byte, rnd *rand.Rand, parts int) []byte {
 	}
 	cuts = append(cuts, len(payload))
 	var out []byte
-	from, op := 0, byte(opText)
+	from, op := 0, byte(ws.OpText)
 	for i, cut := range cuts {
 		cut = max(cut, from)
 		b0 := op
@@ -75,9 +72,9 @@ func fragments(payload []byte, rnd *rand.Rand, parts int) []byte {
 		}
 		out = append(out, wsFrame(b0, payload[from:cut], true)...)
 		if rnd.IntN(3) == 0 {
-			out = append(out, wsFrame(0x80|opPing, []byte("p"), true)...)
+			out = append(out, wsFrame(0x80|ws.OpPing, []byte("p"), true)...)
 		}
-		from, op = cut, opContinuation
+		from, op = cut, ws.OpContinuation
 	}
 	return out
 }
@@ -95,15 +92,15 @@ func readChunk(t *testing.T, c *Conn) (tid string, body []byte, flag byte, err e
 		if f.Err != nil {
 			return f.Msg.TransactionID, nil, 0, f.Err
 		}
-		if len(f.Msg.Body) > c.cfg.PieceSize || f.Offset != int64(len(body)) {
+		if len(f.Msg.Body) > c.h.cfg.PieceSize || f.Offset != int64(len(body)) {
 			t.Fatalf("piece %d: %d bytes at offset %d after %d bytes (piece size %d)",
-				n, len(f.Msg.Body), f.Offset, len(body), c.cfg.PieceSize)
+				n, len(f.Msg.Body), f.Offset, len(body), c.h.cfg.PieceSize)
 		}
 		if f.Last && len(f.Msg.Body) == 0 && len(body) > 0 {
 			t.Fatalf("empty last piece after %d bytes", len(body))
 		}
-		if !f.Last && len(f.Msg.Body) < c.cfg.PieceSize {
-			t.Fatalf("piece %d of %d bytes before the last, want %d", n, len(f.Msg.Body), c.cfg.PieceSize)
+		if !f.Last && len(f.Msg.Body) < c.h.cfg.PieceSize {
+			t.Fatalf("piece %d of %d bytes before the last, want %d", n, len(f.Msg.Body), c.h.cfg.PieceSize)
 		}
 		body = append(body, f.Msg.Body...)
 		if f.Last {

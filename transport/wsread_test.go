@@ -15,12 +15,13 @@ import (
 
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
+	"github.com/msrpd/msrpd/transport/internal/ws"
 )
 
 // testMaskKey masks the frames tests write as a client.
 var testMaskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
 
-// wsFrame builds a frame by hand, independently of wsframe.go: b0 is the
+// wsFrame builds a frame by hand, independently of package ws: b0 is the
 // first header byte (FIN, RSV bits, opcode), and the payload is masked
 // when mask is set, as a client must.
 func wsFrame(b0 byte, payload []byte, mask bool) []byte {
@@ -72,7 +73,7 @@ func dialWSRaw(t *testing.T, url string) *wsRaw {
 	}
 	t.Cleanup(func() { nc.Close() })
 	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	rest, err := clientHandshake(nc, u)
+	rest, err := ws.Handshake(nc, u, Subprotocol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func (c *wsRaw) expectClose() int {
 		if err != nil {
 			c.t.Fatalf("no close frame: %v", err)
 		}
-		if b0 == 0x80|opClose {
+		if b0 == 0x80|ws.OpClose {
 			if len(p) < 2 {
 				return 1005
 			}
@@ -165,12 +166,9 @@ func startWSServer(t *testing.T, cfg Config) *wsServer {
 	if cfg.Keepalive.Interval == 0 {
 		cfg.Keepalive.Interval = -1 // no Pings of ours in the frames read
 	}
-	n, err := cfg.normalize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.limit = n.readLimit
-	s.url = startWS(t, cfg, holdHandler(s.conns, false, s.frames))
+	h := newHost(t, cfg)
+	s.limit = h.readLimit
+	s.url = serveWS(t, h, holdHandler(s.conns, false, s.frames))
 	return s
 }
 
@@ -196,14 +194,14 @@ func TestWSReaderFragments(t *testing.T) {
 	chunk := mustWire(sendReq("frag0001", body))
 
 	c.send(wsFrame(0x01, chunk[:100], true)) // text, no FIN
-	c.send(wsFrame(0x80|opPing, []byte("mid"), true))
+	c.send(wsFrame(0x80|ws.OpPing, []byte("mid"), true))
 	b0, p, err := c.readFrame()
-	if err != nil || b0 != 0x80|opPong || string(p) != "mid" {
+	if err != nil || b0 != 0x80|ws.OpPong || string(p) != "mid" {
 		t.Fatalf("got frame %#x %q, %v; want the Pong to the Ping between fragments", b0, p, err)
 	}
 	c.send(wsFrame(0x00, chunk[100:300], true),
-		wsFrame(0x80|opPong, nil, true), // unsolicited: ignored
-		wsFrame(0x00, nil, true),        // an empty fragment
+		wsFrame(0x80|ws.OpPong, nil, true), // unsolicited: ignored
+		wsFrame(0x00, nil, true),           // an empty fragment
 		wsFrame(0x00, chunk[300:200000], true),
 		wsFrame(0x80, chunk[200000:], true))
 	var got []byte
@@ -222,7 +220,7 @@ func TestWSReaderFragments(t *testing.T) {
 	}
 
 	// Still usable: a binary message in one frame.
-	c.send(wsFrame(0x80|opBinary, mustWire(sendReq("frag0002", "\xff")), true))
+	c.send(wsFrame(0x80|ws.OpBinary, mustWire(sendReq("frag0002", "\xff")), true))
 	if f := s.frame(t); f.Msg.TransactionID != "frag0002" || string(f.Msg.Body) != "\xff" {
 		t.Fatalf("then %+v", f.Msg)
 	}
@@ -266,13 +264,13 @@ func TestWSReaderProtocolErrors(t *testing.T) {
 		{"unmasked client frame", func(int64) [][]byte { return [][]byte{wsFrame(0x81, chunk, false)} },
 			1002, "unmasked frame from the client"},
 		{"control frame with a 126-byte payload", func(int64) [][]byte {
-			return [][]byte{wsFrame(0x80|opPing, bytes.Repeat([]byte("p"), 126), true)}
+			return [][]byte{wsFrame(0x80|ws.OpPing, bytes.Repeat([]byte("p"), 126), true)}
 		}, 1002, "control frame with a payload over 125 bytes (opcode 9)"},
-		{"control frame without FIN", func(int64) [][]byte { return [][]byte{wsFrame(opPing, []byte("p"), true)} },
+		{"control frame without FIN", func(int64) [][]byte { return [][]byte{wsFrame(ws.OpPing, []byte("p"), true)} },
 			1002, "fragmented control frame (opcode 9)"},
 		{"RSV1 set", func(int64) [][]byte { return [][]byte{wsFrame(0xc1, chunk, true)} },
 			1002, "reserved bits set"},
-		{"RSV3 set on a control frame", func(int64) [][]byte { return [][]byte{wsFrame(0x90|opPing, nil, true)} },
+		{"RSV3 set on a control frame", func(int64) [][]byte { return [][]byte{wsFrame(0x90|ws.OpPing, nil, true)} },
 			1002, "reserved bits set"},
 		{"unknown data opcode", func(int64) [][]byte { return [][]byte{wsFrame(0x83, chunk, true)} },
 			1002, "unknown opcode (opcode 3)"},
@@ -286,10 +284,10 @@ func TestWSReaderProtocolErrors(t *testing.T) {
 		{"64-bit length with the top bit set", func(int64) [][]byte {
 			return [][]byte{append([]byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1}, testMaskKey[:]...)}
 		}, 1002, "most significant bit"},
-		{"close frame with a 1-byte payload", func(int64) [][]byte { return [][]byte{wsFrame(0x80|opClose, []byte{3}, true)} },
+		{"close frame with a 1-byte payload", func(int64) [][]byte { return [][]byte{wsFrame(0x80|ws.OpClose, []byte{3}, true)} },
 			1002, "close frame with a 1-byte payload"},
 		{"close frame with a reserved code", func(int64) [][]byte {
-			return [][]byte{wsFrame(0x80|opClose, closePayload(1005, ""), true)}
+			return [][]byte{wsFrame(0x80|ws.OpClose, closePayload(1005, ""), true)}
 		}, 1002, "close frame with status code 1005"},
 		{"message over the read limit", func(limit int64) [][]byte { return [][]byte{over(limit)} },
 			1009, "read limit"},
@@ -336,11 +334,11 @@ func TestWSReaderCloseEchoed(t *testing.T) {
 		frames   [][]byte
 		wantCode int
 	}{
-		{"going away", [][]byte{wsFrame(0x80|opClose, closePayload(1001, "bye"), true)}, 1001},
-		{"application code", [][]byte{wsFrame(0x80|opClose, closePayload(4000, ""), true)}, 4000},
-		{"no code", [][]byte{wsFrame(0x80|opClose, nil, true)}, 1000},
+		{"going away", [][]byte{wsFrame(0x80|ws.OpClose, closePayload(1001, "bye"), true)}, 1001},
+		{"application code", [][]byte{wsFrame(0x80|ws.OpClose, closePayload(4000, ""), true)}, 4000},
+		{"no code", [][]byte{wsFrame(0x80|ws.OpClose, nil, true)}, 1000},
 		{"between fragments", [][]byte{wsFrame(0x01, []byte("MSRP half"), true),
-			wsFrame(0x80|opClose, closePayload(1000, ""), true)}, 1000},
+			wsFrame(0x80|ws.OpClose, closePayload(1000, ""), true)}, 1000},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -382,7 +380,7 @@ func TestWSReadAheadBurst(t *testing.T) {
 			if err != nil {
 				return
 			}
-			results <- seen{f.Msg.TransactionID, hooks, c.wsr.ahead != nil}
+			results <- seen{f.Msg.TransactionID, hooks, c.wsr.Buffered() > 0}
 		}
 	})
 	c := dialWSRaw(t, url)
@@ -410,6 +408,9 @@ func TestWSReadAheadBurst(t *testing.T) {
 	if got[0].hooks < 1 {
 		t.Error("the reader waited for input without calling its before-read hook")
 	}
+	if !ws.ReadAhead {
+		return // frames are read straight from the socket
+	}
 	if d := got[n-1].hooks - got[0].hooks; d > 2 {
 		t.Errorf("the hook ran %d times within a burst that arrived at once; want the read-ahead to take it whole", d)
 	}
@@ -431,8 +432,8 @@ func TestWSPingAllocations(t *testing.T) {
 	s := startWSServer(t, Config{Keepalive: keepalive.Config{Interval: -1, FloodRate: -1}})
 	c := dialWSRaw(t, s.url)
 	waitConn(t, s.conns)
-	ping := wsFrame(0x80|opPing, []byte("keepalive"), true)
-	pong := wsFrame(0x80|opPong, nil, true)
+	ping := wsFrame(0x80|ws.OpPing, []byte("keepalive"), true)
+	pong := wsFrame(0x80|ws.OpPong, nil, true)
 	var buf [2 + len("keepalive")]byte
 	round := func() {
 		if _, err := c.nc.Write(ping); err != nil {
@@ -441,7 +442,7 @@ func TestWSPingAllocations(t *testing.T) {
 		if _, err := c.nc.Write(pong); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := io.ReadFull(c.nc, buf[:]); err != nil || buf[0] != 0x80|opPong {
+		if _, err := io.ReadFull(c.nc, buf[:]); err != nil || buf[0] != 0x80|ws.OpPong {
 			t.Fatalf("Pong: %#x, %v", buf[0], err)
 		}
 	}

@@ -1,28 +1,6 @@
 package userdb
 
-import (
-	"bytes"
-	"sync"
-
-	"github.com/pion/logging"
-)
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+import "github.com/pion/logging"
 
 type discard struct{}
 

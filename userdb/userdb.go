@@ -13,9 +13,7 @@ package userdb
 
 import (
 	"context"
-	"crypto/md5"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -28,6 +26,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pion/logging"
+
+	"github.com/msrpd/msrpd/internal/digest"
 )
 
 // The default queries read the Kamailio/OpenSIPS subscriber table: the
@@ -295,8 +295,7 @@ func (s *Store) query1(ctx context.Context, user, realm string) (string, bool, e
 		return strings.ToLower(h), true, nil
 	}
 	if password.String != "" {
-		sum := md5.Sum([]byte(user + ":" + realm + ":" + password.String))
-		return hex.EncodeToString(sum[:]), true, nil
+		return digest.HA1(user, realm, password.String), true, nil
 	}
 	return "", false, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/logging"
 
 	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/internal/relaytest"
 	"github.com/msrpd/msrpd/internal/sqltest"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/relay"
@@ -108,7 +109,7 @@ func TestSubscriberTable(t *testing.T) {
 			} else {
 				e.Close()
 			}
-			if st := r.srv.Stats(); st.AuthUnavailable == 0 || st.AuthFailures != 5 {
+			if st := r.Server.Stats(); st.AuthUnavailable == 0 || st.AuthFailures != 5 {
 				t.Errorf("stats %+v: want AUTHs answered 500 and the 5 bad ones only as failures", st)
 			}
 
@@ -126,8 +127,8 @@ func TestSubscriberTable(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			if !strings.Contains(r.log.String(), "answered 500: credentials unavailable") {
-				t.Errorf("no log line for the refused AUTH:\n%s", r.log.String())
+			if !strings.Contains(r.Logs.String(), "answered 500: credentials unavailable") {
+				t.Errorf("no log line for the refused AUTH:\n%s", r.Logs.String())
 			}
 		})
 	}
@@ -164,46 +165,29 @@ func TestCustomQuery(t *testing.T) {
 	}
 }
 
-type testRelay struct {
-	srv *relay.Server
-	url string
-	log *syncBuffer
-}
-
-func startRelay(t *testing.T, store *Store) *testRelay {
+// startRelay runs a relay whose credentials come from store, with a TCP
+// listener.
+func startRelay(t *testing.T, store *Store) *relaytest.Relay {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := &syncBuffer{}
-	lf := &logging.DefaultLoggerFactory{Writer: buf, DefaultLogLevel: logging.LogLevelInfo}
-	srv, err := relay.New(relay.Config{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Realm: realm,
-		Credentials: store, LoggerFactory: lf, MaxAuthFailuresPerSource: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.ServeTCP(l); close(done) }()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-		if t.Failed() {
-			t.Logf("relay log:\n%s", buf.String())
-		}
+	return relaytest.Start(t, relaytest.Options{
+		WSAddr: "-",
+		Realm:  realm,
+		Config: func(c *relay.Config) {
+			c.Credentials = store
+			c.MaxAuthFailuresPerSource = -1
+		},
 	})
-	return &testRelay{srv: srv, url: "msrp://" + l.Addr().String() + ";tcp", log: buf}
 }
 
-func tryDial(r *testRelay, user, pass string) (*endpoint.Endpoint, error) {
+func tryDial(r *relaytest.Relay, user, pass string) (*endpoint.Endpoint, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return endpoint.Dial(ctx, endpoint.Config{Relay: r.url, User: user, Password: pass,
+	return endpoint.Dial(ctx, endpoint.Config{Relay: r.TCP, User: user, Password: pass,
 		Keepalive:     keepalive.Config{Interval: -1},
 		LoggerFactory: &logging.DefaultLoggerFactory{Writer: discard{}, DefaultLogLevel: logging.LogLevelError}})
 }
 
-func dialUser(t *testing.T, r *testRelay, user, pass string) *endpoint.Endpoint {
+func dialUser(t *testing.T, r *relaytest.Relay, user, pass string) *endpoint.Endpoint {
 	t.Helper()
 	e, err := tryDial(r, user, pass)
 	if err != nil {

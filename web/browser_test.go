@@ -32,8 +32,8 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/pion/logging"
 
+	"github.com/msrpd/msrpd/internal/relaytest"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/relay"
 	"github.com/msrpd/msrpd/transport"
@@ -97,83 +97,27 @@ func chromium(t *testing.T) context.Context {
 }
 
 // testRelay is an in-process msrpd: WebSocket (with the page) and TCP.
+// testRelay is a relay serving the chat page.
 type testRelay struct {
-	srv      *relay.Server
-	ws, tcp  string // listen addresses
-	url      string // the page
-	logs     *bytes.Buffer
-	mu       sync.Mutex
-	done     chan struct{}
-	stopOnce sync.Once
+	*relaytest.Relay
+	url string // the page
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-// startRelay serves a relay with users alice and bob on wsAddr and
-// tcpAddr ("127.0.0.1:0" for new ports).
+// startRelay serves a relay with users alice and bob and the chat page on
+// wsAddr and tcpAddr ("127.0.0.1:0" for new ports).
 func startRelay(t *testing.T, wsAddr, tcpAddr string, mutate func(*relay.Config)) *testRelay {
 	t.Helper()
-	r := &testRelay{logs: &bytes.Buffer{}, done: make(chan struct{}, 2)}
-	var wl, tl net.Listener
-	var err error
-	for i := 0; i < 50; i++ { // a restarted relay's ports may be busy for a moment
-		if wl, err = net.Listen("tcp", wsAddr); err == nil {
-			if tl, err = net.Listen("tcp", tcpAddr); err == nil {
-				break
+	r := relaytest.Start(t, relaytest.Options{
+		TCPAddr: tcpAddr, WSAddr: wsAddr,
+		Config: func(c *relay.Config) {
+			c.Web = web.Handler()
+			c.Transport = transport.Config{Keepalive: keepalive.Config{Interval: 200 * time.Millisecond, Timeout: time.Second}}
+			if mutate != nil {
+				mutate(c)
 			}
-			wl.Close()
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.ws, r.tcp = wl.Addr().String(), tl.Addr().String()
-	r.url = "http://" + r.ws + "/" + tuning
-	creds := relay.NewMemoryCredentials()
-	creds.Add("alice", "test", "alicepw")
-	creds.Add("bob", "test", "bobpw")
-	lf := &logging.DefaultLoggerFactory{Writer: lockedWriter{&r.mu, r.logs}, DefaultLogLevel: logging.LogLevelInfo,
-		ScopeLevels: map[string]logging.LogLevel{}}
-	cfg := relay.Config{
-		Host: "127.0.0.1", Port: tl.Addr().(*net.TCPAddr).Port, Realm: "test", Credentials: creds,
-		LoggerFactory: lf, Web: web.Handler(),
-		Transport: transport.Config{Keepalive: keepalive.Config{Interval: 200 * time.Millisecond, Timeout: time.Second}},
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	if r.srv, err = relay.New(cfg); err != nil {
-		t.Fatal(err)
-	}
-	go func() { r.srv.ServeWebSocket(wl, false); r.done <- struct{}{} }()
-	go func() { r.srv.ServeTCP(tl); r.done <- struct{}{} }()
-	t.Cleanup(func() {
-		r.stop()
-		if t.Failed() {
-			r.mu.Lock()
-			t.Logf("relay log:\n%s", r.logs)
-			r.mu.Unlock()
-		}
+		},
 	})
-	return r
-}
-
-func (r *testRelay) stop() {
-	r.stopOnce.Do(func() {
-		r.srv.Close()
-		<-r.done
-		<-r.done
-	})
+	return &testRelay{Relay: r, url: "http://" + r.WSAddr + "/" + tuning}
 }
 
 // page is one browser tab.
@@ -460,9 +404,9 @@ func TestBrowserKeepaliveIdle(t *testing.T) {
 	alice, bob := openPage(t, "alice", r.url), openPage(t, "bob", r.url)
 	alice.login("alice", "alicepw")
 	bobPath := bob.login("bob", "bobpw")
-	before := r.srv.Stats().Keepalive
+	before := r.Server.Stats().Keepalive
 	time.Sleep(2500 * time.Millisecond) // about eight of the page's intervals
-	ka := r.srv.Stats().Keepalive
+	ka := r.Server.Stats().Keepalive
 	t.Logf("relay keepalive counters over 2.5 s idle: %+v", ka)
 	pings, pongs, sends := ka.ProbesFrames-before.ProbesFrames, ka.Answers-before.Answers, ka.BodilessSends-before.BodilessSends
 	if pings < 4 || pongs+2 < pings || sends < 4 || ka.Misses != 0 || ka.Timeouts != 0 || ka.ModeSwitches != 0 {
@@ -488,13 +432,13 @@ func TestBrowserRelayRestart(t *testing.T) {
 	alice, bob := openPage(t, "alice", r.url), openPage(t, "bob", r.url)
 	alice.login("alice", "alicepw")
 	old := bob.login("bob", "bobpw")
-	r.stop()
+	r.Stop()
 	for _, p := range []*page{alice, bob} {
 		p.wait(p.state("reconnecting"), 5*time.Second)
 		p.wait(`[...document.querySelectorAll('#messages .note')].some(e => e.textContent.includes('connection lost'))`, time.Second)
 	}
 	time.Sleep(700 * time.Millisecond) // a few failed attempts while the relay is down
-	startRelay(t, r.ws, r.tcp, nil)
+	startRelay(t, r.WSAddr, r.TCPAddr, nil)
 	for _, p := range []*page{alice, bob} {
 		p.wait(p.state("connected"), 10*time.Second)
 		p.wait(`document.getElementById('keepalive').dataset.reconnects == 1`, time.Second)
@@ -542,7 +486,7 @@ func TestBrowserBehindProxyWithOrigin(t *testing.T) {
 					c.Transport.AllowedOrigins = []string{origin}
 				}
 			})
-			target, _ := url.Parse("http://" + r.ws)
+			target, _ := url.Parse("http://" + r.WSAddr)
 			proxy := httptest.NewUnstartedServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }})
 			proxy.Listener.Close()
 			proxy.Listener = pl

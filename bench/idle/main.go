@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/pion/logging"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
 )
@@ -96,6 +96,17 @@ func main() {
 	cfg := transport.Config{LoggerFactory: lf}
 	cfg.Keepalive.Interval = interval
 	cfg.Keepalive.Mode = "frames"
+	// One Host dials every connection: one keepalive Scheduler for all.
+	host, err := transport.New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "idle:", err)
+		os.Exit(2)
+	}
+	target, err := transport.ParseTarget(*relayURL)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "idle:", err)
+		os.Exit(2)
+	}
 
 	start := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -108,7 +119,7 @@ func main() {
 		sem <- struct{}{}
 		ready.Add(1)
 		go func() {
-			c, err := setup(ctx, *relayURL, *toPath, name, pass, cfg)
+			c, err := setup(ctx, host, target, *toPath, name, pass)
 			<-sem
 			if err != nil {
 				ready.Done()
@@ -166,10 +177,10 @@ func report(what string, wanted int, d time.Duration) {
 }
 
 // setup dials and authenticates one connection.
-func setup(ctx context.Context, relayURL, toPath, user, pass string, cfg transport.Config) (*transport.Conn, error) {
+func setup(ctx context.Context, host *transport.Host, target transport.Target, toPath, user, pass string) (*transport.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	c, err := transport.Dial(dctx, relayURL, cfg)
+	c, err := host.Dial(dctx, target, transport.DialOptions{})
 	if err != nil {
 		nDialFailed.Add(1)
 		noteErr(err)
@@ -188,11 +199,6 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func md5Hex(s string) string {
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
 
 // auth runs AUTH, 401, AUTH with credentials, 200 (RFC 4976 section 5.1).
@@ -218,20 +224,12 @@ func auth(c *transport.Conn, toPath, user, pass string) error {
 	ch := parseParams(resp.WWWAuthenticate())
 	fields := strings.Fields(toPath)
 	uri := fields[len(fields)-1]
-	cnonce, nc, qop := randHex(8), "00000001", "auth"
-	ha1 := md5Hex(user + ":" + ch["realm"] + ":" + pass)
-	ha2 := md5Hex(msrp.MethodAUTH + ":" + uri)
-	response := md5Hex(ha1 + ":" + ch["nonce"] + ":" + nc + ":" + cnonce + ":" + qop + ":" + ha2)
-	v := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", qop=%s, nc=%s, cnonce="%s"`,
-		user, ch["realm"], ch["nonce"], uri, response, qop, nc, cnonce)
-	if o, ok := ch["opaque"]; ok {
-		v += fmt.Sprintf(`, opaque="%s"`, o)
-	}
-	if a, ok := ch["algorithm"]; ok {
-		v += ", algorithm=" + a
+	creds, err := digest.Answer(ch, user, pass, msrp.MethodAUTH, uri, 1, randHex(8))
+	if err != nil {
+		return fmt.Errorf("AUTH: %w", err)
 	}
 	m.TransactionID = randHex(8)
-	m.Headers = append(m.Headers, msrp.Header{Name: msrp.HeaderAuthorization, Value: v})
+	m.Headers = append(m.Headers, msrp.Header{Name: msrp.HeaderAuthorization, Value: creds.Header})
 	resp, err = roundTrip(c, m)
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"mime"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/internal/cliflag"
 	"github.com/msrpd/msrpd/sdp"
 	"github.com/msrpd/msrpd/sipua"
 )
@@ -25,12 +25,12 @@ func answerCommand() *cli.Command {
 		Usage: "a SIP user agent server: answer INVITEs that offer MSRP, print what arrives, save files",
 		Flags: append(sipFlags("127.0.0.1:5060",
 			"receive SIP on `ADDR`: udp:HOST:PORT, tcp:HOST:PORT, or HOST:PORT for both (comma-separated list allowed)"),
-			&cli.StringFlag{Name: "sip-registrar", Usage: "REGISTER at `URI` (sip:host:port) so callers reach us by address-of-record; refreshed, removed on exit"},
-			&cli.DurationFlag{Name: "sip-expires", Value: time.Hour, Usage: "registration lifetime to ask for"},
-			&cli.IntFlag{Name: "reject", Usage: "answer every INVITE with this SIP status `CODE` (486, 603, ...) instead"},
-			&cli.IntFlag{Name: "max-calls", Value: 10, Usage: "concurrent calls; more get 486 Busy Here"},
-			&cli.IntFlag{Name: "count", Usage: "exit after `N` messages or files, hanging up with BYE (0: run until interrupted)"},
-			&cli.DurationFlag{Name: "answer-delay", Usage: "ring this long (180) before answering"},
+			&cli.StringFlag{Name: "sip-registrar", Usage: "REGISTER at `URI` (sip:host:port) so callers reach us by address-of-record; refreshed, removed on exit", Action: cliflag.One("sip-registrar", checkSIPURI)},
+			&cli.GenericFlag{Name: "sip-expires", Value: &cliflag.Duration{D: time.Hour, NonZero: true}, Usage: "registration lifetime (`DURATION`) to ask for"},
+			&cli.GenericFlag{Name: "reject", Value: &cliflag.Int{}, Usage: "answer every INVITE with this SIP status `CODE` (486, 603, ...) instead"},
+			&cli.GenericFlag{Name: "max-calls", Value: &cliflag.Int{N: 10, Min: 1}, Usage: "`N` concurrent calls; more get 486 Busy Here"},
+			&cli.GenericFlag{Name: "count", Value: &cliflag.Int{}, Usage: "exit after `N` messages or files, hanging up with BYE (0: run until interrupted)"},
+			&cli.GenericFlag{Name: "answer-delay", Value: &cliflag.Duration{}, Usage: "ring this long (`DURATION`, with 180) before answering"},
 			&cli.BoolFlag{Name: "interactive", Usage: "chat: send stdin lines to the call (the latest one when several are up)"},
 		),
 		Action: runAnswer,
@@ -58,9 +58,6 @@ type answerer struct {
 func runAnswer(c *cli.Context) error {
 	if code := c.Int("reject"); code != 0 && (code < 300 || code > 699) {
 		return fmt.Errorf("--reject %d: want a final failure code, 300 to 699", code)
-	}
-	if err := checkChoices(c); err != nil {
-		return err
 	}
 	ctx, cancel := signalContext(c.Context)
 	defer cancel()
@@ -119,21 +116,6 @@ func runAnswer(c *cli.Context) error {
 	}
 	<-ctx.Done()
 	a.wg.Wait() // every call hangs up on ctx
-	return nil
-}
-
-// checkChoices validates the flags with fixed choices.
-func checkChoices(c *cli.Context) error {
-	switch strings.ToLower(c.String("msrp-setup")) {
-	case "auto", "active", "passive":
-	default:
-		return fmt.Errorf("--msrp-setup %q: want auto, active or passive", c.String("msrp-setup"))
-	}
-	switch strings.ToLower(c.String("cpim")) {
-	case "auto", "on", "off", "yes", "no", "true", "false":
-	default:
-		return fmt.Errorf("--cpim %q: want auto, on or off", c.String("cpim"))
-	}
 	return nil
 }
 
@@ -263,7 +245,7 @@ func (a *answerer) onInvite(in *sipua.Incoming) {
 	status("%s → 200 → ACK", line)
 	hctx, hcancel := untilHangup(a.ctx, d.Done())
 	cctx, ccancel := withTimeout(hctx, c.Duration("timeout"))
-	err = e.Connect(cctx, m.Path, setup == sdp.SetupActive)
+	err = tlsHint(c, e.Connect(cctx, m.Path, setup == sdp.SetupActive))
 	ccancel()
 	hcancel()
 	if err != nil {

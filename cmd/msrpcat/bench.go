@@ -12,8 +12,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/msrpd/msrpd/endpoint"
 	"github.com/urfave/cli/v2"
+
+	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/internal/cliflag"
+	"github.com/msrpd/msrpd/transport"
 )
 
 func benchCommand() *cli.Command {
@@ -21,16 +24,16 @@ func benchCommand() *cli.Command {
 		Name:  "bench",
 		Usage: "load generator: K pairs of endpoints on one relay, A sends N messages of S bytes to B",
 		Flags: append(commonFlags(),
-			&cli.StringFlag{Name: "user2", Required: true, Usage: "credentials `NAME:PASSWORD` of the receiving endpoints"},
-			&cli.IntFlag{Name: "pairs", Value: 1, Usage: "`K` sender/receiver pairs (2K connections)"},
-			&cli.IntFlag{Name: "messages", Value: 10000, Usage: "`N` messages per pair (ignored with --duration)"},
-			&cli.DurationFlag{Name: "duration", Usage: "send for this long instead of --messages"},
-			&cli.IntFlag{Name: "size", Value: 200, Usage: "message `SIZE` in bytes (at least 24)"},
-			&cli.IntFlag{Name: "chunk", Value: endpoint.DefaultChunkSize, Usage: "chunk `SIZE` in bytes"},
-			&cli.IntFlag{Name: "window", Value: 32, Usage: "SEND chunks awaiting their 200 per pair"},
-			&cli.Float64Flag{Name: "rate", Usage: "total messages/s over all pairs; 0 = as fast as possible"},
-			&cli.IntFlag{Name: "connect-parallel", Value: 32, Usage: "connections set up at once"},
-			&cli.DurationFlag{Name: "drain-timeout", Value: 10 * time.Second, Usage: "how long to wait for messages still on their way after the last 200"},
+			&cli.StringFlag{Name: "user2", Required: true, Usage: "credentials `NAME:PASSWORD` of the receiving endpoints", Action: userAction("user2")},
+			&cli.GenericFlag{Name: "pairs", Value: &cliflag.Int{N: 1, Min: 1}, Usage: "`K` sender/receiver pairs (2K connections)"},
+			&cli.GenericFlag{Name: "messages", Value: &cliflag.Int{N: 10000, Min: 1}, Usage: "`N` messages per pair (ignored with --duration)"},
+			&cli.GenericFlag{Name: "duration", Value: &cliflag.Duration{}, Usage: "send for this long (`DURATION`) instead of --messages"},
+			&cli.GenericFlag{Name: "size", Value: &cliflag.Size{N: 200, Min: headerLen}, Usage: "message `SIZE` in bytes (at least 24)"},
+			&cli.GenericFlag{Name: "chunk", Value: &cliflag.Size{N: endpoint.DefaultChunkSize}, Usage: "chunk `SIZE` in bytes"},
+			&cli.GenericFlag{Name: "window", Value: &cliflag.Int{N: 32, Min: 1}, Usage: "`N` SEND chunks awaiting their 200 per pair"},
+			&cli.GenericFlag{Name: "rate", Value: &cliflag.Float{}, Usage: "total messages/s (`RATE`) over all pairs; 0 = as fast as possible"},
+			&cli.GenericFlag{Name: "connect-parallel", Value: &cliflag.Int{N: 32, Min: 1}, Usage: "`N` connections set up at once"},
+			&cli.GenericFlag{Name: "drain-timeout", Value: &cliflag.Duration{D: 10 * time.Second}, Usage: "how long (`DURATION`) to wait for messages still on their way after the last 200"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object on stdout"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write the client's CPU profile to `FILE` (go tool pprof)"},
 		),
@@ -40,9 +43,10 @@ func benchCommand() *cli.Command {
 
 // bench is one run.
 type bench struct {
-	size   int
-	filler []byte // random bytes the payloads are cut from
-	epoch  time.Time
+	size      int
+	filler    []byte // random bytes the payloads are cut from
+	epoch     time.Time
+	transport *transport.Host // every endpoint's
 
 	errMu  sync.Mutex
 	errN   int
@@ -67,9 +71,6 @@ func runBench(c *cli.Context) error {
 	ctx, cancel := signalContext(c.Context)
 	defer cancel()
 	k, n, size, window := c.Int("pairs"), int64(c.Int("messages")), c.Int("size"), c.Int("window")
-	if k < 1 || size < headerLen || window < 1 || c.Int("chunk") < 1 {
-		return fmt.Errorf("need --pairs >= 1, --size >= %d, --window >= 1, --chunk >= 1", headerLen)
-	}
 	dur := c.Duration("duration")
 	if dur > 0 {
 		n = 0
@@ -77,17 +78,37 @@ func runBench(c *cli.Context) error {
 	b := &bench{size: size, filler: make([]byte, size+64<<10), epoch: time.Now()}
 	_, _ = rand.Read(b.filler)
 
+	var profile *os.File
+	if name := c.String("cpuprofile"); name != "" {
+		// Created before connecting, so a bad name fails at once; the
+		// profile covers the sending only.
+		f, err := os.Create(name)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		profile = f
+	}
+	// One transport Host for all 2K endpoints: one keepalive Scheduler
+	// probes every connection.
+	cfg, err := endpointConfig(c, "user")
+	if err != nil {
+		return err
+	}
+	if b.transport, err = endpoint.NewTransport(cfg); err != nil {
+		return err
+	}
+	defer b.transport.Close()
 	pairs, err := connectPairs(ctx, c, b, k, window)
 	defer closePairs(pairs)
 	if err != nil {
 		return err
 	}
-	if f := c.String("cpuprofile"); f != "" {
-		stop, err := startProfile(f)
-		if err != nil {
-			return err
+	if profile != nil {
+		if err := pprof.StartCPUProfile(profile); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
 		}
-		defer stop()
+		defer pprof.StopCPUProfile()
 	}
 	var interval time.Duration
 	if r := c.Float64("rate"); r > 0 {
@@ -125,8 +146,19 @@ func runBench(c *cli.Context) error {
 
 // connectPairs dials 2K endpoints, connectParallel at a time.
 func connectPairs(ctx context.Context, c *cli.Context, b *bench, k, window int) ([]*pair, error) {
+	cfgA, err := endpointConfig(c, "user")
+	if err != nil {
+		return nil, err
+	}
+	cfgB, err := endpointConfig(c, "user2")
+	if err != nil {
+		return nil, err
+	}
+	cfgA.ReconnectAttempts, cfgB.ReconnectAttempts = 0, 0
+	cfgA.Transport, cfgB.Transport = b.transport, b.transport
+	cfgA.ChunkSize, cfgA.Window = c.Int("chunk"), window
 	pairs := make([]*pair, k)
-	sem := make(chan struct{}, max(1, c.Int("connect-parallel")))
+	sem := make(chan struct{}, c.Int("connect-parallel"))
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
@@ -145,7 +177,7 @@ func connectPairs(ctx context.Context, c *cli.Context, b *bench, k, window int) 
 			if failed.Load() {
 				return
 			}
-			err := p.connect(ctx, c, window)
+			err := p.connect(ctx, c, cfgA, cfgB)
 			if err != nil && failed.CompareAndSwap(false, true) {
 				mu.Lock()
 				firstErr = fmt.Errorf("pair %d: %w", p.idx, err)
@@ -157,22 +189,14 @@ func connectPairs(ctx context.Context, c *cli.Context, b *bench, k, window int) 
 	return pairs, firstErr
 }
 
-func (p *pair) connect(ctx context.Context, c *cli.Context, window int) error {
-	cfgA, err := endpointConfig(c, "user")
-	if err != nil {
-		return err
-	}
-	cfgB, err := endpointConfig(c, "user2")
-	if err != nil {
-		return err
-	}
-	cfgA.ReconnectAttempts, cfgB.ReconnectAttempts = 0, 0
-	cfgA.ChunkSize, cfgA.Window = c.Int("chunk"), window
+// connect dials the pair's receiver with cfgB and its sender with cfgA.
+func (p *pair) connect(ctx context.Context, c *cli.Context, cfgA, cfgB endpoint.Config) error {
 	cfgB.OnMessage, cfgB.NewBody = p.receive, p.newBody
-	if p.r, err = endpoint.Dial(ctx, cfgB); err != nil {
+	var err error
+	if p.r, err = dial(ctx, c, cfgB); err != nil {
 		return err
 	}
-	if p.a, err = endpoint.Dial(ctx, cfgA); err != nil {
+	if p.a, err = dial(ctx, c, cfgA); err != nil {
 		return err
 	}
 	p.to = p.a.PathTo(p.r.Path())
@@ -219,17 +243,4 @@ func transportOf(relay string) string {
 		return "ws"
 	}
 	return "tcp"
-}
-
-// startProfile starts CPU profiling into file name.
-func startProfile(name string) (func(), error) {
-	f, err := os.Create(name)
-	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

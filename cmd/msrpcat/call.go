@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/internal/cliflag"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/sdp"
 	"github.com/msrpd/msrpd/sipua"
@@ -30,11 +31,11 @@ func callCommand() *cli.Command {
 		Flags: append(sipFlags("",
 			"receive SIP on `ADDR`: udp:HOST:PORT, tcp:HOST:PORT, or HOST:PORT for both (default: a free port on the address that reaches the target)"),
 			&cli.StringFlag{Name: "file", Usage: "send `FILE` (offered with a=file-selector, RFC 5547)"},
-			&cli.StringFlag{Name: "content-type", Usage: "Content-Type of --file (default by its extension)"},
+			&cli.StringFlag{Name: "content-type", Usage: "Content-Type of --file (default by its extension)", Action: cliflag.One("content-type", checkContentType)},
 			&cli.BoolFlag{Name: "interactive", Usage: "chat: send stdin lines and print what arrives until stdin ends or the peer hangs up"},
 			&cli.BoolFlag{Name: "report", Usage: "ask for success REPORTs and wait for them"},
-			&cli.DurationFlag{Name: "ring-timeout", Value: sipua.DefaultRingTimeout, Usage: "how long to wait for an answer before cancelling (CANCEL)"},
-			&cli.DurationFlag{Name: "linger", Value: 300 * time.Millisecond, Usage: "through a relay and without --report, how long to wait after the last 200 before hanging up (a relay answers 200 before delivery)"},
+			&cli.GenericFlag{Name: "ring-timeout", Value: &cliflag.Duration{D: sipua.DefaultRingTimeout, NonZero: true}, Usage: "how long (`DURATION`) to wait for an answer before cancelling (CANCEL)"},
+			&cli.GenericFlag{Name: "linger", Value: &cliflag.Duration{D: 300 * time.Millisecond}, Usage: "through a relay and without --report, how long (`DURATION`) to wait after the last 200 before hanging up (a relay answers 200 before delivery)"},
 		),
 		Action: runCall,
 	}
@@ -45,13 +46,18 @@ func runCall(c *cli.Context) error {
 	if target == "" {
 		return fmt.Errorf("call: give the SIP-URI to call")
 	}
+	if sipua.CheckURI(target) != nil {
+		return fmt.Errorf("call %q: want a SIP URI such as sip:bob@192.0.2.7:5060 or sip:bob@example.com;transport=tls", target)
+	}
 	text := strings.Join(c.Args().Tail(), " ")
 	file := c.String("file")
 	if file != "" && (text != "" || c.Bool("interactive")) {
 		return fmt.Errorf("give TEXT, --file or --interactive, one of them")
 	}
-	if err := checkChoices(c); err != nil {
-		return err
+	if dir := c.String("out"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
 	}
 	ctx, cancel := signalContext(c.Context)
 	defer cancel()
@@ -115,7 +121,7 @@ func runCall(c *cli.Context) error {
 		OnCancel:    func() { line += " → CANCEL" },
 	})
 	if err != nil {
-		status("%s: %v", line, err)
+		status("%s: %v", line, tlsHint(c, err))
 		return exitError{code: 1}
 	}
 	status("%s → ACK", line)
@@ -142,7 +148,7 @@ func runCall(c *cli.Context) error {
 	active, err := sdp.OffererActive(am.Setup)
 	if err == nil {
 		cctx, ccancel := withTimeout(ctx, c.Duration("timeout"))
-		err = e.Connect(cctx, am.Path, active)
+		err = tlsHint(c, e.Connect(cctx, am.Path, active))
 		ccancel()
 	}
 	if err != nil {

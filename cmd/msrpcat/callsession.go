@@ -52,7 +52,7 @@ func openSession(ctx context.Context, c *cli.Context, ln *endpoint.Listener, max
 		cfg.SpoolDir = os.TempDir()
 	}
 	// No OnEvent: the session's end shows as the end of the call.
-	return endpoint.Dial(ctx, cfg)
+	return dial(ctx, c, cfg)
 }
 
 // sessionMax is the incoming size limit openSession sets.

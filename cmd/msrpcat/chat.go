@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/internal/cliflag"
 )
 
 func chatCommand() *cli.Command {
@@ -18,7 +19,7 @@ func chatCommand() *cli.Command {
 		Name:  "chat",
 		Usage: "interactive: print our path, send stdin lines to the peer, print what it sends",
 		Flags: append(commonFlags(),
-			&cli.StringFlag{Name: "to", Usage: "the peer's `PATH`; without it, the first message received tells who the peer is"},
+			&cli.StringFlag{Name: "to", Usage: "the peer's `PATH`; without it, the first message received tells who the peer is", Action: cliflag.One("to", checkPath)},
 		),
 		Action: runChat,
 	}
@@ -32,7 +33,7 @@ func runChat(c *cli.Context) error {
 		return err
 	}
 	cfg.OnEvent = printEvents
-	e, err := endpoint.Dial(ctx, cfg)
+	e, err := dial(ctx, c, cfg)
 	if err != nil {
 		return err
 	}

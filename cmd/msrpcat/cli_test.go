@@ -14,11 +14,11 @@ func TestListenSend(t *testing.T) {
 	r := newTestRelay(t)
 	for _, tc := range []struct{ listen, send string }{{"ws", "tcp"}, {"tcp", "ws"}} {
 		t.Run(tc.listen+"-"+tc.send, func(t *testing.T) {
-			l := startListen(t, r.url(tc.listen), "--count", "3")
+			l := startListen(t, r.URL(tc.listen), "--count", "3")
 			if !strings.Contains(l.path, ";tcp msrp://") {
 				t.Errorf("first line %q is not a path", l.path)
 			}
-			base := []string{"send", "--relay", r.url(tc.send), "--user", "alice:pa", "--to", l.path}
+			base := []string{"send", "--relay", r.URL(tc.send), "--user", "alice:pa", "--to", l.path}
 			if _, errs, code := run(t, "", append(base, "--report", "hello", "there")...); code != 0 {
 				t.Fatalf("send TEXT: exit %d, stderr:\n%s", code, errs)
 			}
@@ -41,7 +41,7 @@ func TestListenSend(t *testing.T) {
 
 func TestSendFailures(t *testing.T) {
 	r := newTestRelay(t)
-	l := startListen(t, r.ws)
+	l := startListen(t, r.WS)
 	slash := strings.LastIndex(strings.Fields(l.path)[0], "/")
 	gone := l.path[:slash+1] + "x" + l.path[slash+1:] // a session that does not exist
 	for _, tc := range []struct {
@@ -49,9 +49,9 @@ func TestSendFailures(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no such session", []string{"--relay", r.tcp, "--user", "alice:pa", "--to", gone, "hi"}, "481"},
-		{"bad password", []string{"--relay", r.tcp, "--user", "alice:nope", "--to", l.path, "hi"}, "authentication failed"},
-		{"bad user flag", []string{"--relay", r.tcp, "--user", "alice", "--to", l.path, "hi"}, "NAME:PASSWORD"},
+		{"no such session", []string{"--relay", r.TCP, "--user", "alice:pa", "--to", gone, "hi"}, "481"},
+		{"bad password", []string{"--relay", r.TCP, "--user", "alice:nope", "--to", l.path, "hi"}, "authentication failed"},
+		{"bad user flag", []string{"--relay", r.TCP, "--user", "alice", "--to", l.path, "hi"}, "NAME:PASSWORD"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errs, code := run(t, "", append([]string{"send"}, tc.args...)...)
@@ -65,14 +65,14 @@ func TestSendFailures(t *testing.T) {
 func TestSendFile(t *testing.T) {
 	r := newTestRelay(t)
 	dir := t.TempDir()
-	l := startListen(t, r.tcp, "--count", "1", "--out", dir)
+	l := startListen(t, r.TCP, "--count", "1", "--out", dir)
 	body := make([]byte, 300<<10)
 	_, _ = rand.Read(body)
 	f := filepath.Join(t.TempDir(), "blob.bin")
 	if err := os.WriteFile(f, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, errs, code := run(t, "", "send", "--relay", r.ws, "--user", "alice:pa", "--to", l.path, "--file", f, "--chunk", "4096"); code != 0 {
+	if _, errs, code := run(t, "", "send", "--relay", r.WS, "--user", "alice:pa", "--to", l.path, "--file", f, "--chunk", "4096"); code != 0 {
 		t.Fatalf("send --file: exit %d\n%s", code, errs)
 	}
 	line := l.next(t)
@@ -91,7 +91,7 @@ func TestBenchJSON(t *testing.T) {
 	r := newTestRelay(t)
 	for _, kind := range []string{"ws", "tcp"} {
 		t.Run(kind, func(t *testing.T) {
-			out, errs, code := run(t, "", "bench", "--relay", r.url(kind), "--user", "alice:pa", "--user2", "bob:pb",
+			out, errs, code := run(t, "", "bench", "--relay", r.URL(kind), "--user", "alice:pa", "--user2", "bob:pb",
 				"--pairs", "3", "--messages", "200", "--size", "3000", "--chunk", "1024", "--window", "8", "--json")
 			if code != 0 {
 				t.Fatalf("bench: exit %d\n%s\n%s", code, out, errs)
@@ -124,7 +124,7 @@ func TestSDP(t *testing.T) {
 	}
 	for _, tc := range []struct{ kind, proto string }{{"ws", "TCP/TLS/MSRP"}, {"tcp", "TCP/MSRP"}} {
 		t.Run(tc.kind, func(t *testing.T) {
-			out, errs, code := run(t, "", "sdp", "--relay", r.url(tc.kind), "--user", "alice:pa", "--print-only", "--remote-sdp", remote)
+			out, errs, code := run(t, "", "sdp", "--relay", r.URL(tc.kind), "--user", "alice:pa", "--print-only", "--remote-sdp", remote)
 			if code != 0 {
 				t.Fatalf("sdp: exit %d\n%s", code, errs)
 			}

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,15 +14,18 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/internal/cliflag"
 	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/srv"
 )
 
 // commonFlags are the flags of every command that talks through a relay.
 func commonFlags() []cli.Flag { return msrpFlags(true) }
 
-// msrpFlags are the MSRP flags; relayRequired is false for call and
-// answer, which work without a relay.
+// msrpFlags are the MSRP flags: the relay, the session, and (tlsFlags)
+// how to trust TLS peers; relayRequired is false for call and answer,
+// which work without a relay.
 func msrpFlags(relayRequired bool) []cli.Flag {
 	relayUsage := "relay `URL`: ws://host:port/path, wss://..., msrp://host:port;tcp or msrps://host:port;tcp; msrps://DOMAIN;tcp without a port finds the domain's relays through DNS SRV records; repeat it (or give a comma list) for relays to fail over to: a lost relay is replaced by the next one, with a new AUTH and path"
 	userUsage := "Digest credentials `NAME:PASSWORD`"
@@ -30,19 +33,19 @@ func msrpFlags(relayRequired bool) []cli.Flag {
 		relayUsage += "; without it the MSRP session goes straight to the peer"
 		userUsage = "the relay's Digest credentials `NAME:PASSWORD` (with --relay)"
 	}
-	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "relay", Required: relayRequired, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: relayUsage},
-		&cli.StringFlag{Name: "dns", Usage: "DNS server `ADDR` (host:port) for SRV records and relay names (default: the system's)"},
-		&cli.StringFlag{Name: "user", Required: relayRequired, EnvVars: []string{"MSRPCAT_USER"}, Usage: userUsage},
-		&cli.StringFlag{Name: "relay-uri", Usage: "`URI` to address the AUTH to (default: msrp://host:port;ws or ;tcp from --relay)"},
-		&cli.StringFlag{Name: "digest-method", Value: "AUTH", Usage: "`METHOD` hashed into the Digest response (AUTH per RFC 4976; MSRP for some relays)"},
-		&cli.DurationFlag{Name: "expires", Usage: "Use-Path lifetime to ask for in AUTH; 0 sends no Expires (Kamailio 5.6 needs that)"},
-		&cli.DurationFlag{Name: "ping-interval", Value: 20 * time.Second, Usage: "probe the relay after this long without traffic; 0 disables"},
-		&cli.DurationFlag{Name: "pong-timeout", Value: 20 * time.Second, Usage: "how long a probe waits for its answer"},
-		&cli.StringFlag{Name: "keepalive", Value: "frames", Usage: "probe `MODE`: frames (WebSocket Ping; bodiless SEND on TCP), send (bodiless SEND, as a browser must) or off"},
-		&cli.IntFlag{Name: "reconnect-attempts", Value: 5, Usage: "re-dial attempts after a lost connection (1s backoff doubling to 30s); 0 never, -1 forever"},
-		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "`LEVEL`: error, warn, info, debug or trace (logs go to stderr)"},
-	}
+	return append(cliflag.NameEnv([]cli.Flag{
+		&cli.StringSliceFlag{Name: "relay", Required: relayRequired, EnvVars: []string{"MSRPCAT_RELAY"}, Usage: relayUsage, Action: cliflag.Each("relay", checkRelay)},
+		&cli.StringFlag{Name: "dns", Usage: "DNS server `ADDR` (host:port) for SRV records and relay names (default: the system's)", Action: cliflag.One("dns", cliflag.HostPort)},
+		&cli.StringFlag{Name: "user", Required: relayRequired, EnvVars: []string{"MSRPCAT_USER"}, Usage: userUsage, Action: userAction("user")},
+		&cli.StringFlag{Name: "relay-uri", Usage: "`URI` to address the AUTH to (default: msrp://host:port;ws or ;tcp from --relay)", Action: cliflag.One("relay-uri", checkURI)},
+		&cli.StringFlag{Name: "digest-method", Value: "AUTH", Usage: "`METHOD` hashed into the Digest response (AUTH per RFC 4976; MSRP for some relays)", Action: cliflag.One("digest-method", checkMethod)},
+		&cli.GenericFlag{Name: "expires", Value: &cliflag.Duration{}, Usage: "Use-Path lifetime (`DURATION`) to ask for in AUTH; 0 sends no Expires (Kamailio 5.6 needs that)"},
+		&cli.GenericFlag{Name: "ping-interval", Value: &cliflag.Duration{D: 20 * time.Second}, Usage: "probe the relay after `DURATION` without traffic; 0 disables"},
+		&cli.GenericFlag{Name: "pong-timeout", Value: &cliflag.Duration{D: 20 * time.Second, NonZero: true}, Usage: "how long (`DURATION`) a probe waits for its answer"},
+		&cli.GenericFlag{Name: "keepalive", Value: &cliflag.Choice{V: "frames", Choices: []string{"frames", "send", "off"}}, Usage: "probe `MODE`: frames (WebSocket Ping; bodiless SEND on TCP), send (bodiless SEND, as a browser must) or off"},
+		&cli.GenericFlag{Name: "reconnect-attempts", Value: &cliflag.Int{N: 5, MinusOne: "forever"}, Usage: "`N` re-dial attempts after a lost connection (1s backoff doubling to 30s); 0 never, -1 forever"},
+		&cli.GenericFlag{Name: "log-level", Value: &cliflag.Choice{V: "warn", Choices: []string{"error", "warn", "info", "debug", "trace"}}, Usage: "`LEVEL`: error, warn, info, debug or trace (logs go to stderr)"},
+	}), tlsFlags()...)
 }
 
 // loggerFactory builds the stderr logger factory of --log-level.
@@ -66,13 +69,56 @@ func loggerFactory(c *cli.Context) (*logging.DefaultLoggerFactory, error) {
 	return lf, nil
 }
 
+// userAction checks the NAME:PASSWORD of flag name (the password may be
+// empty) without echoing a password.
+func userAction(name string) func(*cli.Context, string) error {
+	return func(_ *cli.Context, v string) error { return cliflag.UserPass(name, v, true) }
+}
+
 // splitUser splits NAME:PASSWORD.
 func splitUser(s, flag string) (string, string, error) {
-	name, pass, ok := strings.Cut(s, ":")
-	if !ok || name == "" {
-		return "", "", fmt.Errorf("--%s %q: want NAME:PASSWORD", flag, s)
+	if err := cliflag.UserPass(flag, s, true); err != nil {
+		return "", "", err
 	}
+	name, pass, _ := strings.Cut(s, ":")
 	return name, pass, nil
+}
+
+// checkRelay checks a --relay URL as endpoint.Dial will take it.
+func checkRelay(s string) error {
+	if endpoint.CheckRelay(s) != nil {
+		return errors.New("want ws://HOST:PORT/PATH, wss://HOST:PORT/PATH, msrp://HOST:PORT;tcp or msrps://HOST:PORT;tcp")
+	}
+	return nil
+}
+
+// checkURI checks an MSRP URI.
+func checkURI(s string) error {
+	if _, err := msrp.ParseURI(s); err != nil {
+		return fmt.Errorf("want an MSRP URI such as msrp://HOST:PORT;tcp (%v)", err)
+	}
+	return nil
+}
+
+// checkPath checks an MSRP path: URIs separated by blanks.
+func checkPath(s string) error {
+	if _, err := msrp.ParsePath(s); err != nil {
+		return fmt.Errorf("want an MSRP path such as \"msrp://HOST:PORT/ID;tcp msrp://HOST:PORT/ID;tcp\" (%v)", err)
+	}
+	return nil
+}
+
+// checkMethod checks an MSRP method name (RFC 4975 section 9: capitals).
+func checkMethod(s string) error {
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return errors.New("want a method name in capitals, such as AUTH or MSRP")
+		}
+	}
+	if s == "" {
+		return errors.New("want a method name in capitals, such as AUTH or MSRP")
+	}
+	return nil
 }
 
 // endpointConfig maps the common flags to an endpoint.Config for the user
@@ -126,14 +172,6 @@ func endpointConfig(c *cli.Context, userFlag string) (endpoint.Config, error) {
 		TLSConfig:         tc,
 		LoggerFactory:     lf,
 	}, nil
-}
-
-// clientTLS is the TLS client configuration of every connection msrpcat
-// makes, MSRP (wss, msrps and tls relays and peers) and SIP (tls:
-// transports) alike: TLS client options belong here and nowhere else.
-// nil means Go's defaults (system roots, SNI from the host dialled).
-func clientTLS(*cli.Context) (*tls.Config, error) {
-	return nil, nil
 }
 
 // signalContext is cancelled on SIGINT or SIGTERM.

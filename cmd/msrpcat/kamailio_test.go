@@ -82,13 +82,13 @@ func TestKamailioSIP(t *testing.T) {
 			}
 			ans := start(t, "answer", "--sip-listen", "127.0.0.1:0", "--sip-user", "bob:bobpw", "--sip-domain", "msrpd.test",
 				"--sip-registrar", proxy, "--sip-expires", "2s", "--sip-timeout", "3s", "--count", "2",
-				"--relay", r.tcp, "--user", "bob:pb")
+				"--relay", r.TCP, "--user", "bob:pb")
 			ans.waitStderr(t, `REGISTER sip:\S+ → 401 → 200 OK \(expires 2s\)`, 20*time.Second)
 			// The binding is refreshed before its 2s run out.
 			ans.waitStderr(t, `(?s)REGISTER sip:\S+ → 401 → 200 OK \(expires 2s\).*REGISTER sip:\S+ → (401 → )?200 OK \(expires 2s\)`, 5*time.Second)
 			for i, text := range []string{"hello through kamailio", "and again"} {
 				_, errs, code := run(t, "", "call", "--sip-user", "alice:alicepw", "--sip-domain", "msrpd.test", "--sip-proxy", proxy,
-					"--sip-timeout", "3s", "--relay", r.ws, "--user", "alice:pa", "sip:bob@msrpd.test", text)
+					"--sip-timeout", "3s", "--relay", r.WS, "--user", "alice:pa", "sip:bob@msrpd.test", text)
 				if code != 0 {
 					t.Fatalf("call %d: exit %d, stderr:\n%s", i, code, errs)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/internal/cliflag"
 )
 
 func listenCommand() *cli.Command {
@@ -20,7 +21,7 @@ func listenCommand() *cli.Command {
 		Usage: "AUTH, print the session's path (first line), then print every message received",
 		Flags: append(commonFlags(),
 			&cli.StringFlag{Name: "out", Usage: "save non-text bodies in `DIR` as files named by Message-ID"},
-			&cli.IntFlag{Name: "count", Usage: "exit after `N` messages (0: run until interrupted)"},
+			&cli.GenericFlag{Name: "count", Value: &cliflag.Int{}, Usage: "exit after `N` messages (0: run until interrupted)"},
 		),
 		Action: runListen,
 	}
@@ -42,7 +43,7 @@ func runListen(c *cli.Context) error {
 		cfg.SpoolDir = p.dir
 	}
 	cfg.OnEvent = printEvents
-	e, err := endpoint.Dial(ctx, cfg)
+	e, err := dial(ctx, c, cfg)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,8 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/msrpd/msrpd/internal/cliflag"
 )
 
 // exitError carries an exit status without printing twice.
@@ -32,6 +34,8 @@ func main() {
 	app := &cli.App{
 		Name:  "msrpcat",
 		Usage: "a command-line MSRP endpoint: chat, files, interop tests and load through an MSRP relay",
+		Description: "Durations are written 500ms, 30s, 5m or 1h30m, or as a number of seconds (30 is 30s);\n" +
+			"sizes as bytes (2048) or with KiB or MiB (64KiB). msrpcat COMMAND --help lists a command's flags.",
 		Commands: []*cli.Command{
 			listenCommand(),
 			sendCommand(),
@@ -42,6 +46,10 @@ func main() {
 			answerCommand(),
 		},
 		HideHelpCommand: true,
+		OnUsageError:    cliflag.OnUsageError,
+	}
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = cliflag.OnUsageError
 	}
 	if err := app.Run(os.Args); err != nil {
 		var ee exitError

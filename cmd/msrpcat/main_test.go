@@ -5,26 +5,21 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/logging"
-
-	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/internal/relaytest"
 	"github.com/msrpd/msrpd/relay"
-	"github.com/msrpd/msrpd/transport"
 )
 
-// msrpcatBin is the binary built by TestMain, with the race detector
-// when the tests run with it.
-var msrpcatBin string
+// msrpcatBin and msrpdBin are the binaries built by TestMain: msrpcat
+// with the race detector when the tests run with it, msrpd (the relay the
+// TLS tests configure by its flags) without.
+var msrpcatBin, msrpdBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "msrpcat-test")
@@ -43,74 +38,30 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	msrpdBin = filepath.Join(dir, "msrpd")
+	if out, err := exec.Command("go", "build", "-o", msrpdBin, "../msrpd").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build msrpd: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// testRelay is an msrpd relay with ws and tcp listeners on loopback.
-type testRelay struct {
-	ws, tcp string
-}
-
-func newTestRelay(t *testing.T) *testRelay {
+// newTestRelay starts a relay with ws and tcp listeners on loopback and
+// users alice (password pa) and bob (pb) in realm test.
+func newTestRelay(t *testing.T) *relaytest.Relay {
 	t.Helper()
-	creds := relay.NewMemoryCredentials()
-	creds.Add("alice", "test", "pa")
-	creds.Add("bob", "test", "pb")
-	tl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	srv, err := relay.New(relay.Config{
-		Host: "127.0.0.1", Port: tl.Addr().(*net.TCPAddr).Port, Realm: "test", Credentials: creds,
-		LoggerFactory: &logging.DefaultLoggerFactory{Writer: lockedWriter{&logMu, &logs}, DefaultLogLevel: logging.LogLevelInfo},
-		Transport:     transport.Config{Keepalive: keepalive.Config{Interval: -1}},
-		// call/answer without a relay on one side, and chains of two
-		// relays, need the relay to dial plain msrp next hops on loopback.
-		Outbound: relay.OutboundPolicy{Allow: []string{"127.0.0.0/8"}, Plain: true},
+	return relaytest.Start(t, relaytest.Options{
+		Users: map[string]string{"alice": "pa", "bob": "pb"},
+		Config: func(c *relay.Config) {
+			// call/answer without a relay on one side, and chains of two
+			// relays, need the relay to dial plain msrp next hops on
+			// loopback.
+			c.Outbound = relay.OutboundPolicy{Allow: []string{"127.0.0.0/8"}, Plain: true}
+		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = srv.ServeTCP(tl) }()
-	go func() { defer wg.Done(); _ = srv.ServeWebSocket(wl, false) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		wg.Wait()
-		if t.Failed() {
-			logMu.Lock()
-			t.Logf("relay log:\n%s", logs.String())
-			logMu.Unlock()
-		}
-	})
-	return &testRelay{ws: "ws://" + wl.Addr().String() + "/", tcp: "msrp://" + tl.Addr().String() + ";tcp"}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (r *testRelay) url(kind string) string {
-	if kind == "ws" {
-		return r.ws
-	}
-	return r.tcp
 }
 
 // run runs msrpcat to completion with stdin and returns stdout, stderr and

@@ -5,51 +5,32 @@ import (
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/logging"
-
 	"github.com/msrpd/msrpd/internal/dnstest"
-	"github.com/msrpd/msrpd/keepalive"
+	"github.com/msrpd/msrpd/internal/relaytest"
 	"github.com/msrpd/msrpd/relay"
-	"github.com/msrpd/msrpd/transport"
 )
 
-// farmRelay is a relay of domain farm.test that a test can stop.
-type farmRelay struct {
-	tcp, port string
-	stop      func()
+// newFarmRelay starts a relay of domain farm.test with a TCP listener.
+func newFarmRelay(t *testing.T) *relaytest.Relay {
+	t.Helper()
+	return relaytest.Start(t, relaytest.Options{
+		WSAddr: "-",
+		Realm:  "farm.test",
+		Users:  map[string]string{"alice": "pa", "bob": "pb"},
+		Config: func(c *relay.Config) {
+			c.Domains = []relay.Domain{{Name: "farm.test"}}
+			c.Outbound = relay.OutboundPolicy{Allow: []string{"127.0.0.0/8"}, Plain: true}
+		},
+	})
 }
 
-func newFarmRelay(t *testing.T) *farmRelay {
-	t.Helper()
-	creds := relay.NewMemoryCredentials()
-	creds.Add("alice", "farm.test", "pa")
-	creds.Add("bob", "farm.test", "pb")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := relay.New(relay.Config{
-		Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Realm: "farm.test", Credentials: creds,
-		Domains:       []relay.Domain{{Name: "farm.test"}},
-		Outbound:      relay.OutboundPolicy{Allow: []string{"127.0.0.0/8"}, Plain: true},
-		LoggerFactory: &logging.DefaultLoggerFactory{Writer: lockedWriter{&sync.Mutex{}, &strings.Builder{}}},
-		Transport:     transport.Config{Keepalive: keepalive.Config{Interval: -1}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.ServeTCP(l); close(done) }()
-	var once sync.Once
-	r := &farmRelay{tcp: "msrp://" + l.Addr().String() + ";tcp"}
-	_, r.port, _ = net.SplitHostPort(l.Addr().String())
-	r.stop = func() { once.Do(func() { srv.Close(); <-done }) }
-	t.Cleanup(r.stop)
-	return r
+// port is the port of a relay's TCP listener.
+func port(r *relaytest.Relay) string {
+	_, p, _ := net.SplitHostPort(r.TCPAddr)
+	return p
 }
 
 // msrpcat listen --relay msrp://farm.test;tcp finds its relay through the
@@ -58,8 +39,8 @@ func newFarmRelay(t *testing.T) *farmRelay {
 func TestListenFailsOverThroughSRV(t *testing.T) {
 	r1, r2 := newFarmRelay(t), newFarmRelay(t)
 	d := dnstest.Start(t)
-	d.Add("_msrp._tcp.farm.test. 60 IN SRV 10 0 "+r1.port+" r1.farm.test.",
-		"_msrp._tcp.farm.test. 60 IN SRV 20 0 "+r2.port+" r2.farm.test.",
+	d.Add("_msrp._tcp.farm.test. 60 IN SRV 10 0 "+port(r1)+" r1.farm.test.",
+		"_msrp._tcp.farm.test. 60 IN SRV 20 0 "+port(r2)+" r2.farm.test.",
 		"r1.farm.test. 60 IN A 127.0.0.1", "r2.farm.test. 60 IN A 127.0.0.1")
 	cmd := exec.Command(msrpcatBin, "listen", "--relay", "msrp://farm.test;tcp", "--dns", d.Addr, "--user", "bob:pb", "--reconnect-attempts", "3")
 	stdout, _ := cmd.StdoutPipe()
@@ -70,16 +51,16 @@ func TestListenFailsOverThroughSRV(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	out, errs := lines(stdout), lines(stderr)
 	path := nextLine(t, out)
-	if !strings.Contains(path, ":"+r1.port+"/") {
-		t.Fatalf("path %q: want one on r1 (port %s), the first SRV target", path, r1.port)
+	if !strings.Contains(path, ":"+port(r1)+"/") {
+		t.Fatalf("path %q: want one on r1 (port %s), the first SRV target", path, port(r1))
 	}
-	if _, e, code := run(t, "", "send", "--relay", r2.tcp, "--relay-uri", "msrp://farm.test;tcp", "--user", "alice:pa", "--to", path, "via r1"); code != 0 {
+	if _, e, code := run(t, "", "send", "--relay", r2.TCP, "--relay-uri", "msrp://farm.test;tcp", "--user", "alice:pa", "--to", path, "via r1"); code != 0 {
 		t.Fatalf("send: %s", e)
 	}
 	if got := nextLine(t, out); got != "via r1" {
 		t.Fatalf("got %q", got)
 	}
-	r1.stop()
+	r1.Stop()
 	var newPath string
 	for newPath == "" {
 		line := nextLine(t, errs)
@@ -87,10 +68,10 @@ func TestListenFailsOverThroughSRV(t *testing.T) {
 			newPath = p
 		}
 	}
-	if !strings.Contains(newPath, ":"+r2.port+"/") {
-		t.Fatalf("new path %q: want one on r2 (port %s)", newPath, r2.port)
+	if !strings.Contains(newPath, ":"+port(r2)+"/") {
+		t.Fatalf("new path %q: want one on r2 (port %s)", newPath, port(r2))
 	}
-	if _, e, code := run(t, "", "send", "--relay", r2.tcp, "--relay", r1.tcp, "--user", "alice:pa", "--relay-uri", "msrp://farm.test;tcp", "--to", newPath, "via r2"); code != 0 {
+	if _, e, code := run(t, "", "send", "--relay", r2.TCP, "--relay", r1.TCP, "--user", "alice:pa", "--relay-uri", "msrp://farm.test;tcp", "--to", newPath, "via r2"); code != 0 {
 		t.Fatalf("send: %s", e)
 	}
 	if got := nextLine(t, out); got != "via r2" {

@@ -46,9 +46,9 @@ func TestCallFileRSS(t *testing.T) {
 	}
 	r := newTestRelay(t)
 	out := filepath.Join(dir, "in")
-	ans, uri := startAnswer(t, "--count", "1", "--out", out, "--relay", r.tcp, "--user", "bob:pb", "--timeout", "30s")
+	ans, uri := startAnswer(t, "--count", "1", "--out", out, "--relay", r.TCP, "--user", "bob:pb", "--timeout", "30s")
 	begin := time.Now()
-	cl := start(t, "call", "--sip-timeout", "5s", "--timeout", "30s", "--relay", r.ws, "--user", "alice:pa",
+	cl := start(t, "call", "--sip-timeout", "5s", "--timeout", "30s", "--relay", r.WS, "--user", "alice:pa",
 		"--file", src, uri)
 	if code := cl.wait(t, 120*time.Second); code != 0 {
 		t.Fatalf("call exit %d", code)

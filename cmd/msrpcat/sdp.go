@@ -43,7 +43,7 @@ func runSDP(c *cli.Context) error {
 		return err
 	}
 	cfg.OnEvent = printEvents
-	e, err := endpoint.Dial(ctx, cfg)
+	e, err := dial(ctx, c, cfg)
 	if err != nil {
 		return err
 	}

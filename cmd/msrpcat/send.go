@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"mime"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msrpd/msrpd/endpoint"
+	"github.com/msrpd/msrpd/internal/cliflag"
 )
 
 func sendCommand() *cli.Command {
@@ -23,17 +25,26 @@ func sendCommand() *cli.Command {
 		Usage:     "send TEXT, a --file, or stdin lines to --to PATH; exit 0 only if every message was acknowledged",
 		ArgsUsage: "[TEXT...]",
 		Flags: append(commonFlags(),
-			&cli.StringFlag{Name: "to", Required: true, Usage: "the peer's `PATH` (what its listen printed, or its SDP a=path)"},
+			&cli.StringFlag{Name: "to", Required: true, Usage: "the peer's `PATH` (what its listen printed, or its SDP a=path)", Action: cliflag.One("to", checkPath)},
 			&cli.StringFlag{Name: "file", Usage: "send `FILE` as one message"},
-			&cli.IntFlag{Name: "chunk", Value: endpoint.DefaultChunkSize, Usage: "chunk `SIZE` in bytes"},
-			&cli.IntFlag{Name: "window", Value: endpoint.DefaultWindow, Usage: "SEND chunks awaiting their 200 at once"},
-			&cli.StringFlag{Name: "content-type", Usage: "Content-Type (default text/plain, or by --file extension)"},
+			&cli.GenericFlag{Name: "chunk", Value: &cliflag.Size{N: endpoint.DefaultChunkSize}, Usage: "chunk `SIZE` in bytes (or with KiB)"},
+			&cli.GenericFlag{Name: "window", Value: &cliflag.Int{N: endpoint.DefaultWindow, Min: 1}, Usage: "`N` SEND chunks awaiting their 200 at once"},
+			&cli.StringFlag{Name: "content-type", Usage: "`TYPE` (default text/plain, or by --file extension)", Action: cliflag.One("content-type", checkContentType)},
 			&cli.BoolFlag{Name: "report", Usage: "ask for success REPORTs and wait for them"},
-			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "per-chunk response timeout"},
-			&cli.DurationFlag{Name: "linger", Value: 300 * time.Millisecond, Usage: "without --report, how long to wait after the last 200 for failure REPORTs (a relay answers 200 before delivery)"},
+			&cli.GenericFlag{Name: "timeout", Value: &cliflag.Duration{D: 30 * time.Second, NonZero: true}, Usage: "per-chunk response timeout (`DURATION`)"},
+			&cli.GenericFlag{Name: "linger", Value: &cliflag.Duration{D: 300 * time.Millisecond}, Usage: "without --report, how long (`DURATION`) to wait after the last 200 for failure REPORTs (a relay answers 200 before delivery)"},
 		),
 		Action: runSend,
 	}
+}
+
+// checkContentType checks a MIME type: type/subtype, parameters allowed.
+func checkContentType(s string) error {
+	t, _, err := mime.ParseMediaType(s)
+	if err != nil || !strings.Contains(t, "/") {
+		return errors.New("want a MIME type such as text/plain or application/pdf")
+	}
+	return nil
 }
 
 func runSend(c *cli.Context) error {
@@ -48,13 +59,21 @@ func runSend(c *cli.Context) error {
 	if c.String("file") != "" && c.Args().Present() {
 		return fmt.Errorf("give TEXT or --file, not both")
 	}
+	var body []byte
+	if name := c.String("file"); name != "" {
+		// Read before connecting: a file that cannot be read is the
+		// user's to fix, not a relay's failure.
+		if body, err = os.ReadFile(name); err != nil {
+			return fmt.Errorf("--file: %w", err)
+		}
+	}
 	s := &sender{ctx: ctx, ct: c.String("content-type"), opts: endpoint.SendOptions{SuccessReport: c.Bool("report")}}
 	cfg.OnEvent = func(ev endpoint.Event) {
 		if ev.Kind == endpoint.EventFailureReport {
 			s.fail("after its 200s", ev.Err)
 		}
 	}
-	e, err := endpoint.Dial(ctx, cfg)
+	e, err := dial(ctx, c, cfg)
 	if err != nil {
 		return err
 	}
@@ -62,7 +81,7 @@ func runSend(c *cli.Context) error {
 	s.e, s.to = e, e.PathTo(c.String("to"))
 	switch {
 	case c.String("file") != "":
-		s.file(c.String("file"))
+		s.file(c.String("file"), body)
 	case c.Args().Present():
 		s.send([]byte(strings.Join(c.Args().Slice(), " ")), "argument")
 	default:
@@ -119,12 +138,7 @@ func (s *sender) fail(what string, err error) {
 }
 
 // file sends one file, with a progress bar when stderr is a terminal.
-func (s *sender) file(name string) {
-	body, err := os.ReadFile(name)
-	if err != nil {
-		s.fail("--file", err)
-		return
-	}
+func (s *sender) file(name string, body []byte) {
 	ct := s.ct
 	if ct == "" {
 		ct = mime.TypeByExtension(filepath.Ext(name))
@@ -138,7 +152,7 @@ func (s *sender) file(name string) {
 		bar = &progressBar{start: time.Now()}
 		opts.Progress = bar.update
 	}
-	err = s.e.SendWith(s.ctx, s.to, ct, body, opts)
+	err := s.e.SendWith(s.ctx, s.to, ct, body, opts)
 	if bar != nil {
 		bar.finish()
 	}

@@ -28,10 +28,10 @@ func TestSIPCallAnswer(t *testing.T) {
 	r1, r2 := newTestRelay(t), newTestRelay(t)
 	for _, tc := range []struct{ name, callRelay, answerRelay string }{
 		{"direct", "", ""},
-		{"caller-tcp-relay", r1.tcp, ""},
-		{"answerer-ws-relay", "", r1.ws},
-		{"both-one-relay-ws-tcp", r1.ws, r1.tcp},
-		{"two-relays-ws-tcp", r1.ws, r2.tcp},
+		{"caller-tcp-relay", r1.TCP, ""},
+		{"answerer-ws-relay", "", r1.WS},
+		{"both-one-relay-ws-tcp", r1.WS, r1.TCP},
+		{"two-relays-ws-tcp", r1.WS, r2.TCP},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ans, uri := startAnswer(t, append([]string{"--count", "3"}, relayArgs(tc.answerRelay, "bob:pb")...)...)
@@ -67,7 +67,7 @@ func TestSIPInteractive(t *testing.T) {
 	r := newTestRelay(t)
 	for _, tc := range []struct{ name, callRelay, answerRelay string }{
 		{"direct", "", ""},
-		{"answerer-relay", "", r.tcp},
+		{"answerer-relay", "", r.TCP},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ans, uri := startAnswer(t, append([]string{"--interactive"}, relayArgs(tc.answerRelay, "bob:pb")...)...)
@@ -158,7 +158,7 @@ func TestSIPFileTransfer(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, callRelay, answerRelay string }{
 		{"direct", "", ""},
-		{"relays", r.ws, r.tcp},
+		{"relays", r.WS, r.TCP},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "in")

@@ -31,11 +31,11 @@ func loadCertStore(certFile, keyFile string) (*certStore, error) {
 func (s *certStore) reload() (string, error) {
 	cert, err := tls.LoadX509KeyPair(s.certFile, s.keyFile)
 	if err != nil {
-		return "", fmt.Errorf("load certificate %s: %w", s.certFile, err)
+		return "", err
 	}
 	leaf, err := x509.ParseCertificate(cert.Certificate[0])
 	if err != nil {
-		return "", fmt.Errorf("certificate %s: %w", s.certFile, err)
+		return "", fmt.Errorf("parse certificate: %w", err)
 	}
 	cert.Leaf = leaf
 	s.cur.Store(&cert)

@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/msrpd/msrpd/internal/digest"
 )
 
 // The farm's flags refuse what makes no sense, naming the flag, and never
@@ -14,7 +16,7 @@ func TestFarmFlagErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--domain", "=relay1.example.com"}, "--domain"},
-		{[]string{"--domain", "bad name"}, "bad domain"},
+		{[]string{"--domain", "bad name"}, `--domain "bad name": want NAME or NAME=HOST`},
 		{[]string{"--users-db-query", "SELECT ha1 FROM x WHERE u = $1 AND r = $2"}, "--users-db-query needs --users-db"},
 		{[]string{"--users-db", "oracle://u:hunter2@db/x"}, "--users-db"},
 	} {
@@ -41,12 +43,11 @@ func TestDaemonDomains(t *testing.T) {
 		c := dialRaw(t, d.addrs["tcp"])
 		c.via = tc.via
 		c.send(req("AUTH", c.via, c.uri))
-		realm := ""
-		for _, m := range digestParam.FindAllStringSubmatch(c.next().WWWAuthenticate(), -1) {
-			if m[1] == "realm" {
-				realm = m[2]
-			}
+		ch, err := digest.Parse(c.next().WWWAuthenticate())
+		if err != nil {
+			t.Fatal(err)
 		}
+		realm := ch["realm"]
 		c.auth("alice", "pw")
 		if realm != tc.realm || !strings.HasPrefix(c.use, "msrp://"+tc.host+":") {
 			t.Errorf("AUTH to %s: realm %q, Use-Path %s; want realm %q on host %s", tc.via, realm, c.use, tc.realm, tc.host)

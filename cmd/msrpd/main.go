@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/msrpd/msrpd/internal/cliflag"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -20,10 +22,13 @@ func main() {
 		Version: version,
 		Description: "With no listener flags msrpd serves ws on 127.0.0.1:8855 and tcp on 127.0.0.1:2855;\n" +
 			"with no users it creates user \"demo\" with a random password and prints it.\n" +
-			"Every flag can also be set by an environment variable MSRPD_<NAME>, e.g. MSRPD_PING_INTERVAL=30s.",
+			"Every flag can also be set by an environment variable MSRPD_<NAME>, e.g. MSRPD_PING_INTERVAL=30s.\n" +
+			"Durations are written 500ms, 30s, 5m or 1h30m, or as a number of seconds (30 is 30s);\n" +
+			"sizes as bytes (65536) or with KiB or MiB (64KiB).",
 		UsageText:       "msrpd [flags]",
 		HideHelpCommand: true,
 		Flags:           withEnv(flags()),
+		OnUsageError:    cliflag.OnUsageError,
 		Action:          run,
 	}
 	if err := app.Run(os.Args); err != nil {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/digest"
 	"github.com/msrpd/msrpd/internal/testpki"
 	"github.com/msrpd/msrpd/msrp"
 )
@@ -160,27 +159,26 @@ func req(method, to, from string, hdrs ...string) *msrp.Message {
 	return m
 }
 
-var digestParam = regexp.MustCompile(`(\w+)="?([^",]*)"?`)
-
-func md5hex(s string) string {
-	h := md5.Sum([]byte(s))
-	return hex.EncodeToString(h[:])
+// authorization answers a 401's Digest challenge (its WWW-Authenticate
+// value) for user and pass, as a client AUTHing to uri does.
+func authorization(t *testing.T, challenge, user, pass, uri string) string {
+	t.Helper()
+	ch, err := digest.Parse(challenge)
+	if err != nil {
+		t.Fatalf("challenge %q: %v", challenge, err)
+	}
+	c, err := digest.Answer(ch, user, pass, "AUTH", uri, 1, "c0ffee")
+	if err != nil {
+		t.Fatalf("challenge %q: %v", challenge, err)
+	}
+	return c.Header
 }
 
 func (c *rawClient) auth(user, pass string) {
 	c.t.Helper()
 	c.send(req("AUTH", c.via, c.uri))
-	ch := map[string]string{}
 	r := c.next()
-	for _, m := range digestParam.FindAllStringSubmatch(r.WWWAuthenticate(), -1) {
-		ch[m[1]] = m[2]
-	}
-	ha1 := md5hex(user + ":" + ch["realm"] + ":" + pass)
-	resp := md5hex(ha1 + ":" + ch["nonce"] + ":00000001:c0ffee:auth:" + md5hex("AUTH:"+c.via))
-	a := req("AUTH", c.via, c.uri, "Authorization", fmt.Sprintf(
-		`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", qop=auth, nc=00000001, cnonce="c0ffee", opaque="%s"`,
-		user, ch["realm"], ch["nonce"], c.via, resp, ch["opaque"]))
-	c.send(a)
+	c.send(req("AUTH", c.via, c.uri, "Authorization", authorization(c.t, r.WWWAuthenticate(), user, pass, c.via)))
 	if r = c.next(); r.StatusCode != 200 {
 		c.t.Fatalf("AUTH: %d %s", r.StatusCode, r.Comment)
 	}
@@ -335,15 +333,7 @@ func (c *rawClient) authThrough(relay, user, pass string) string {
 	to := c.use + " " + relay
 	c.send(req("AUTH", to, c.uri))
 	r := c.next()
-	ch := map[string]string{}
-	for _, m := range digestParam.FindAllStringSubmatch(r.WWWAuthenticate(), -1) {
-		ch[m[1]] = m[2]
-	}
-	ha1 := md5hex(user + ":" + ch["realm"] + ":" + pass)
-	resp := md5hex(ha1 + ":" + ch["nonce"] + ":00000001:c0ffee:auth:" + md5hex("AUTH:"+relay))
-	c.send(req("AUTH", to, c.uri, "Authorization", fmt.Sprintf(
-		`Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", qop=auth, nc=00000001, cnonce="c0ffee", opaque="%s"`,
-		user, ch["realm"], ch["nonce"], relay, resp, ch["opaque"])))
+	c.send(req("AUTH", to, c.uri, "Authorization", authorization(c.t, r.WWWAuthenticate(), user, pass, relay)))
 	if r = c.next(); r.StatusCode != 200 {
 		c.t.Fatalf("AUTH through %s: %d %s", c.use, r.StatusCode, r.Comment)
 	}
@@ -351,7 +341,7 @@ func (c *rawClient) authThrough(relay, user, pass string) string {
 }
 
 func htdigestLine(user, realm, pass string) string {
-	return user + ":" + realm + ":" + md5hex(user+":"+realm+":"+pass) + "\n"
+	return user + ":" + realm + ":" + digest.HA1(user, realm, pass) + "\n"
 }
 
 func TestDaemonReloadsUsersFileOnSIGHUP(t *testing.T) {
@@ -380,15 +370,7 @@ func TestDaemonReloadsUsersFileOnSIGHUP(t *testing.T) {
 	c := dialRaw(t, d.addrs["tcp"])
 	c.send(req("AUTH", c.via, c.uri))
 	ch := c.next()
-	params := map[string]string{}
-	for _, m := range digestParam.FindAllStringSubmatch(ch.WWWAuthenticate(), -1) {
-		params[m[1]] = m[2]
-	}
-	ha1 := md5hex("carol:test:carolpw")
-	resp := md5hex(ha1 + ":" + params["nonce"] + ":00000001:c0ffee:auth:" + md5hex("AUTH:"+c.via))
-	c.send(req("AUTH", c.via, c.uri, "Authorization", fmt.Sprintf(
-		`Digest username="carol", realm="test", nonce="%s", uri="%s", response="%s", qop=auth, nc=00000001, cnonce="c0ffee", opaque="%s"`,
-		params["nonce"], c.via, resp, params["opaque"])))
+	c.send(req("AUTH", c.via, c.uri, "Authorization", authorization(t, ch.WWWAuthenticate(), "carol", "carolpw", c.via)))
 	if r := c.next(); r.StatusCode != 401 {
 		t.Fatalf("carol after the reload: %d, want 401", r.StatusCode)
 	}

@@ -30,11 +30,12 @@ func startOps(metricsAddr, adminAddr string, srv *relay.Server, health *metrics.
 		mux   *http.ServeMux
 		what  string
 		admin bool
+		flag  string
 	}
 	var ls []listener
 	if metricsAddr != "" {
 		mux := metrics.Handler(metrics.NewRegistry(srv.Stats, version), health)
-		ls = append(ls, listener{metricsAddr, mux, "metrics on http://%s/metrics, health checks on /healthz and /readyz", false})
+		ls = append(ls, listener{metricsAddr, mux, "metrics on http://%s/metrics, health checks on /healthz and /readyz", false, "--metrics-addr"})
 	}
 	if adminAddr != "" {
 		if adminAddr == metricsAddr && !strings.HasSuffix(adminAddr, ":0") { // two :0 are two ports
@@ -42,10 +43,11 @@ func startOps(metricsAddr, adminAddr string, srv *relay.Server, health *metrics.
 			ls[0].mux.Handle("/sessions/", admin.Handler(srv))
 			ls[0].what += ", sessions on /sessions"
 			ls[0].admin = true
+			ls[0].flag = "--metrics-addr and --admin-addr"
 		} else {
 			mux := http.NewServeMux()
 			mux.Handle("/", admin.Handler(srv))
-			ls = append(ls, listener{adminAddr, mux, "sessions on http://%s/sessions", true})
+			ls = append(ls, listener{adminAddr, mux, "sessions on http://%s/sessions", true, "--admin-addr"})
 		}
 	}
 	o := &opsListeners{}
@@ -53,7 +55,7 @@ func startOps(metricsAddr, adminAddr string, srv *relay.Server, health *metrics.
 		nl, err := net.Listen("tcp", l.addr)
 		if err != nil {
 			o.close()
-			return nil, fmt.Errorf("listen %s: %w", l.addr, err)
+			return nil, fmt.Errorf("%s %s: %w", l.flag, l.addr, err)
 		}
 		hs := &http.Server{Handler: l.mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 		o.servers = append(o.servers, hs)

@@ -383,3 +383,41 @@ func TestExampleEnvironmentFile(t *testing.T) {
 		t.Errorf("contrib/msrpd.env has %s, which is no flag's", v)
 	}
 }
+
+// TestDaemonCountsTLSFailures: a plain-text client on the TLS listener
+// and one on the WSS listener each count as a failed TLS handshake, and a
+// TLS client that completes its handshake does not.
+func TestDaemonCountsTLSFailures(t *testing.T) {
+	dir := t.TempDir()
+	ca := testpki.NewCA(t)
+	certFile, keyFile, _ := ca.WriteFiles(dir, ca.Issue("relay.test"), "relay")
+	d := startDaemon(t, 2, "--tls", "127.0.0.1:0", "--wss", "127.0.0.1:0", "--cert", certFile, "--key", keyFile,
+		"--user", "alice:alicepw", "--realm", "test", "--metrics-addr", "127.0.0.1:0")
+	for _, addr := range []string{d.addrs["tls"], d.addrs["wss"]} {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.Copy(io.Discard, c) // until the relay closes it
+		c.Close()
+	}
+	good, err := tls.Dial("tcp", d.addrs["tls"], &tls.Config{RootCAs: ca.Pool, ServerName: "relay.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, body := httpDo(t, "GET", "http://"+d.ops["metrics"]+"/metrics")
+		if strings.Contains(body, "\nmsrpd_tls_handshake_failures_total 2\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			i := strings.LastIndex(body, "msrpd_tls_handshake_failures_total ")
+			t.Fatalf("want msrpd_tls_handshake_failures_total 2, have %q", body[i:i+40])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

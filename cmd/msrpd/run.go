@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/msrpd/msrpd/accounting"
+	"github.com/msrpd/msrpd/internal/cliflag"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/metrics"
 	"github.com/msrpd/msrpd/relay"
@@ -93,7 +94,7 @@ func run(c *cli.Context) error {
 	ops, err := startOps(c.String("metrics-addr"), c.String("admin-addr"), srv, health, log)
 	if err != nil {
 		closeAll()
-		return fmt.Errorf("--metrics-addr, --admin-addr: %w", err)
+		return err
 	}
 	// Closed last: /readyz says "draining" until the relay has stopped.
 	defer ops.close()
@@ -176,20 +177,20 @@ func reload(log logging.LeveledLogger, users *userStore, acct *accounting.Log, c
 	if users.path == "" {
 		log.Info("SIGHUP: no --users-file to reload")
 	} else if err := users.reload(); err != nil {
-		log.Errorf("SIGHUP: %v (keeping the previous users)", err)
+		log.Errorf("SIGHUP: --users-file: %v (keeping the previous users)", err)
 	} else {
 		log.Infof("SIGHUP: reloaded %s", users.path)
 	}
 	if acct.Path() != "" {
 		if err := acct.Reopen(); err != nil {
-			log.Errorf("SIGHUP: %v (writing to the file open before)", err)
+			log.Errorf("SIGHUP: --accounting-log: %v (writing to the file open before)", err)
 		} else {
 			log.Infof("SIGHUP: reopened accounting log %s", acct.Path())
 		}
 	}
 	if certs != nil {
 		if desc, err := certs.reload(); err != nil {
-			log.Errorf("SIGHUP: %v (new TLS handshakes keep the previous certificate)", err)
+			log.Errorf("SIGHUP: --cert %s --key %s: %v (new TLS handshakes keep the previous certificate)", certs.certFile, certs.keyFile, err)
 		} else {
 			log.Infof("SIGHUP: reloaded certificate %s (%s) for new TLS handshakes", certs.certFile, desc)
 		}
@@ -228,13 +229,8 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 	if interval == 0 {
 		interval = -1 // the flag's 0 means off; keepalive's 0 means default
 	}
-	maxChunk, err := parseSize(c.String("max-chunk"))
-	if err != nil {
-		return cfg, "", nil, nil, fmt.Errorf("--max-chunk: %w", err)
-	}
-	fwdChunk, err := parseSize(c.String("forward-chunk"))
-	if err != nil {
-		return cfg, "", nil, nil, fmt.Errorf("--forward-chunk: %w", err)
+	if err := checkLimits(c); err != nil {
+		return cfg, "", nil, nil, err
 	}
 	tlsCfg, outTLS, certs, err := tlsConfigs(c, ls)
 	if err != nil {
@@ -249,8 +245,8 @@ func buildConfig(c *cli.Context, ls []listener, lf logging.LoggerFactory) (cfg r
 		Expires:                  c.Duration("expires"),
 		MinExpires:               c.Duration("min-expires"),
 		MaxExpires:               c.Duration("max-expires"),
-		MaxChunk:                 maxChunk,
-		ForwardChunk:             fwdChunk,
+		MaxChunk:                 c.Int("max-chunk"),
+		ForwardChunk:             c.Int("forward-chunk"),
 		MaxConnections:           c.Int("max-connections"),
 		MaxAuthFailuresPerSource: c.Int("max-auth-failures-per-ip"),
 		BlockUnknownMethods:      c.Bool("block-unknown-methods"),
@@ -353,6 +349,9 @@ func identity(c *cli.Context, ls []listener) (host string, port int, secure bool
 	return host, port, secure
 }
 
+// tlsConfigs builds the listeners' TLS configuration and the one for
+// dialling next hops from --cert, --key, --client-ca and
+// --require-client-cert.
 func tlsConfigs(c *cli.Context, ls []listener) (server, outbound *tls.Config, certs *certStore, err error) {
 	needTLS := false
 	for _, l := range ls {
@@ -366,33 +365,68 @@ func tlsConfigs(c *cli.Context, ls []listener) (server, outbound *tls.Config, ce
 		}
 		pool = x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, nil, fmt.Errorf("--client-ca %s: no certificates", ca)
+			return nil, nil, nil, fmt.Errorf("--client-ca %s: no PEM certificates in it (want -----BEGIN CERTIFICATE----- blocks)", ca)
 		}
+	}
+	require := c.Bool("require-client-cert")
+	if require && pool == nil {
+		return nil, nil, nil, errors.New("--require-client-cert needs --client-ca, the CA the certificates must chain to")
 	}
 	// Next hops' certificates are verified against --client-ca, else the
 	// system roots.
 	outbound = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	certFile, keyFile := c.String("cert"), c.String("key")
-	if certFile == "" || keyFile == "" {
-		if needTLS {
-			return nil, nil, nil, errors.New("--tls and --wss need --cert and --key")
-		}
+	switch {
+	case certFile != "" && keyFile == "":
+		return nil, nil, nil, errors.New("--cert needs --key, the certificate's private key")
+	case certFile == "" && keyFile != "":
+		return nil, nil, nil, errors.New("--key needs --cert, the certificate it belongs to")
+	case certFile == "" && needTLS:
+		return nil, nil, nil, errors.New("--tls and --wss need --cert and --key")
+	case certFile == "":
 		return nil, outbound, nil, nil
 	}
 	// SIGHUP reloads the certificate (certStore): handshakes ask for it.
 	certs, err = loadCertStore(certFile, keyFile)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fmt.Errorf("--cert %s --key %s: %w", certFile, keyFile, err)
 	}
 	server = &tls.Config{GetCertificate: certs.getCertificate, MinVersion: tls.VersionTLS12}
 	outbound.GetClientCertificate = certs.getClientCertificate
 	if pool != nil {
 		// Clients send no certificate and authenticate with Digest;
 		// relays present one, which must then verify (RFC 4976 6.3).
+		// --require-client-cert makes every peer present one.
 		server.ClientCAs = pool
 		server.ClientAuth = tls.VerifyClientCertIfGiven
+		if require {
+			server.ClientAuth = tls.RequireAndVerifyClientCert
+		}
 	}
 	return server, outbound, certs, nil
+}
+
+// checkLimits checks the flags that bound each other, naming them, before
+// relay.New would refuse the Config in its own field names.
+func checkLimits(c *cli.Context) error {
+	minE, e, maxE := c.Duration("min-expires"), c.Duration("expires"), c.Duration("max-expires")
+	if minE > e || e > maxE {
+		return fmt.Errorf("want --min-expires <= --expires <= --max-expires; have %v, %v, %v", minE, e, maxE)
+	}
+	if f, m := c.Int("forward-chunk"), c.Int("max-chunk"); f > m {
+		return fmt.Errorf("--forward-chunk %s is larger than --max-chunk %s", cliflag.FormatSize(f), cliflag.FormatSize(m))
+	}
+	return nil
+}
+
+// realmCheck refuses what cannot go in a Digest quoted-string.
+func realmCheck(s string) error {
+	for _, r := range s {
+		if r == '"' || r == '\\' || r < ' ' || r == 0x7f {
+			return errors.New("a realm cannot hold quotes, backslashes or control characters")
+		}
+	}
+	return nil
 }
 
 func announce(log logging.LeveledLogger, l listener, cfg relay.Config) {

@@ -37,7 +37,7 @@ func newUserStore(users []string, realms []string, path string) (*userStore, err
 	}
 	if path != "" {
 		if err := s.reload(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--users-file: %w", err)
 		}
 	}
 	return s, nil
@@ -47,7 +47,7 @@ func newUserStore(users []string, realms []string, path string) (*userStore, err
 func (s *userStore) reload() error {
 	creds, err := relay.LoadHTDigest(s.path)
 	if err != nil {
-		return fmt.Errorf("users file: %w", err)
+		return err
 	}
 	s.file.Store(creds)
 	return nil

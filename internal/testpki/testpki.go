@@ -66,6 +66,18 @@ type Leaf struct {
 // Issue makes a Leaf for name.
 func (ca *CA) Issue(name string) *Leaf {
 	ca.t.Helper()
+	return ca.issue(name, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback})
+}
+
+// IssueNameOnly makes a Leaf for the DNS name only, without addresses:
+// a client dialling 127.0.0.1 must then be told the name to verify.
+func (ca *CA) IssueNameOnly(name string) *Leaf {
+	ca.t.Helper()
+	return ca.issue(name, nil)
+}
+
+func (ca *CA) issue(name string, ips []net.IP) *Leaf {
+	ca.t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		ca.t.Fatal(err)
@@ -74,7 +86,7 @@ func (ca *CA) Issue(name string) *Leaf {
 		SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		DNSNames:    []string{name},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		IPAddresses: ips,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 	}

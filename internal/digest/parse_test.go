@@ -1,4 +1,4 @@
-package relay
+package digest
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestParseDigest(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		name  string
 		value string
@@ -78,20 +78,20 @@ func TestParseDigest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseDigest(tc.value)
+			got, err := Parse(tc.value)
 			if err != nil {
-				t.Fatalf("parseDigest(%q) error %v", tc.value, err)
+				t.Fatalf("Parse(%q) error %v", tc.value, err)
 			}
 			if !maps.Equal(got, tc.want) {
-				t.Errorf("parseDigest(%q) = %v, want %v", tc.value, got, tc.want)
+				t.Errorf("Parse(%q) = %v, want %v", tc.value, got, tc.want)
 			}
 		})
 	}
 }
 
-func TestParseDigestErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	tooMany := "Digest "
-	for i := 0; i <= maxDigestParams; i++ {
+	for i := 0; i <= maxParams; i++ {
 		tooMany += "k" + strings.Repeat("x", i) + "=1, "
 	}
 	tests := []struct {
@@ -99,73 +99,73 @@ func TestParseDigestErrors(t *testing.T) {
 		value string
 		want  error
 	}{
-		{"empty", "", errDigestScheme},
-		{"basic scheme", "Basic YWxpY2U6c2VjcmV0", errDigestScheme},
-		{"scheme glued to param", `Digestrealm="r"`, errDigestScheme},
-		{"scheme only", "Digest", errDigestNoParams},
-		{"scheme and spaces", "Digest   ", errDigestNoParams},
-		{"only commas", "Digest , ,", errDigestNoParams},
-		{"name without value", "Digest realm", errDigestSyntax},
-		{"missing value", "Digest realm=", errDigestSyntax},
-		{"missing value before comma", "Digest realm=, nonce=x", errDigestSyntax},
-		{"unterminated quote", `Digest realm="r`, errDigestSyntax},
-		{"unterminated escape", `Digest realm="r\`, errDigestSyntax},
-		{"missing comma", `Digest realm="r" nonce="n"`, errDigestSyntax},
-		{"missing comma unquoted", `Digest a=1 b=2`, errDigestSyntax},
-		{"empty name", `Digest ="r"`, errDigestSyntax},
-		{"bad name char", `Digest re(alm="r"`, errDigestSyntax},
-		{"CR in quoted value", "Digest realm=\"a\r\nX-Evil: 1\"", errDigestSyntax},
-		{"escaped control char", "Digest realm=\"a\\\n\"", errDigestSyntax},
-		{"NUL in unquoted value", "Digest realm=a\x00b", errDigestSyntax},
-		{"duplicate key", `Digest realm="a", REALM="b"`, errDigestDuplicate},
-		{"too many params", tooMany, errDigestTooMany},
+		{"empty", "", ErrScheme},
+		{"basic scheme", "Basic YWxpY2U6c2VjcmV0", ErrScheme},
+		{"scheme glued to param", `Digestrealm="r"`, ErrScheme},
+		{"scheme only", "Digest", errNoParams},
+		{"scheme and spaces", "Digest   ", errNoParams},
+		{"only commas", "Digest , ,", errNoParams},
+		{"name without value", "Digest realm", errSyntax},
+		{"missing value", "Digest realm=", errSyntax},
+		{"missing value before comma", "Digest realm=, nonce=x", errSyntax},
+		{"unterminated quote", `Digest realm="r`, errSyntax},
+		{"unterminated escape", `Digest realm="r\`, errSyntax},
+		{"missing comma", `Digest realm="r" nonce="n"`, errSyntax},
+		{"missing comma unquoted", `Digest a=1 b=2`, errSyntax},
+		{"empty name", `Digest ="r"`, errSyntax},
+		{"bad name char", `Digest re(alm="r"`, errSyntax},
+		{"CR in quoted value", "Digest realm=\"a\r\nX-Evil: 1\"", errSyntax},
+		{"escaped control char", "Digest realm=\"a\\\n\"", errSyntax},
+		{"NUL in unquoted value", "Digest realm=a\x00b", errSyntax},
+		{"duplicate key", `Digest realm="a", REALM="b"`, errDuplicate},
+		{"too many params", tooMany, errTooMany},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseDigest(tc.value)
+			got, err := Parse(tc.value)
 			if !errors.Is(err, tc.want) {
-				t.Fatalf("parseDigest(%q) = %v, %v, want error %v", tc.value, got, err, tc.want)
+				t.Fatalf("Parse(%q) = %v, %v, want error %v", tc.value, got, err, tc.want)
 			}
 		})
 	}
 }
 
-func TestParseDigestErrorHidesInput(t *testing.T) {
+func TestParseErrorHidesInput(t *testing.T) {
 	// A Basic header carries the password; errors must not echo it.
 	for _, v := range []string{"Basic c2VjcmV0cGFzcw==", `Digest response="c2VjcmV0cGFzcw==`} {
-		_, err := parseDigest(v)
+		_, err := Parse(v)
 		if err == nil || strings.Contains(err.Error(), "c2VjcmV0cGFzcw") {
-			t.Errorf("parseDigest(%q) error = %v, want an error without the value", v, err)
+			t.Errorf("Parse(%q) error = %v, want an error without the value", v, err)
 		}
 	}
 }
 
-func TestFormatDigestParams(t *testing.T) {
+func TestFormat(t *testing.T) {
 	tests := []struct {
 		name   string
-		params []digestParam
+		params []Param
 		want   string
 	}{
 		{"empty", nil, ""},
 		{
 			name: "mixed quoting",
-			params: []digestParam{
-				{key: "qop", value: "auth"},
-				{key: "rspauth", value: "abc", quoted: true},
-				{key: "nc", value: "00000001"},
+			params: []Param{
+				{Key: "qop", Value: "auth"},
+				{Key: "rspauth", Value: "abc", Quoted: true},
+				{Key: "nc", Value: "00000001"},
 			},
 			want: `qop=auth, rspauth="abc", nc=00000001`,
 		},
 		{
 			name:   "escapes",
-			params: []digestParam{{key: "realm", value: `a"b\c`, quoted: true}},
+			params: []Param{{Key: "realm", Value: `a"b\c`, Quoted: true}},
 			want:   `realm="a\"b\\c"`,
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := formatDigestParams(tc.params); got != tc.want {
-				t.Errorf("formatDigestParams(%v) = %q, want %q", tc.params, got, tc.want)
+			if got := Format(tc.params); got != tc.want {
+				t.Errorf("Format(%v) = %q, want %q", tc.params, got, tc.want)
 			}
 		})
 	}
@@ -174,22 +174,22 @@ func TestFormatDigestParams(t *testing.T) {
 // formatAllQuoted renders m as a Digest value with every value quoted, in
 // key order, for round-trip checks.
 func formatAllQuoted(m map[string]string) string {
-	var params []digestParam
+	var params []Param
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		params = append(params, digestParam{key: k, value: m[k], quoted: true})
+		params = append(params, Param{Key: k, Value: m[k], Quoted: true})
 	}
-	return "Digest " + formatDigestParams(params)
+	return "Digest " + Format(params)
 }
 
-func TestDigestRoundTrip(t *testing.T) {
+func TestRoundTrip(t *testing.T) {
 	in := map[string]string{"realm": `a "quoted", \ realm`, "nonce": "n", "opaque": ""}
-	out, err := parseDigest(formatAllQuoted(in))
+	out, err := Parse(formatAllQuoted(in))
 	if err != nil || !maps.Equal(in, out) {
 		t.Fatalf("round trip = %v, %v, want %v", out, err, in)
 	}
 }
 
-func FuzzParseDigest(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	seeds := []string{
 		`Digest username="alice", realm="example.com", nonce="abc", uri="msrps://relay.example.com:2855;tcp", response="6629fae49393a05397450978507c4ef1", qop=auth, nc=00000001, cnonce="0a4f113b", opaque="xyz"`,
 		`digest realm="a, b", qop="auth"`,
@@ -204,26 +204,26 @@ func FuzzParseDigest(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, value string) {
-		m, err := parseDigest(value)
+		m, err := Parse(value)
 		if err != nil {
 			if m != nil {
-				t.Fatalf("parseDigest(%q) returned both %v and error %v", value, m, err)
+				t.Fatalf("Parse(%q) returned both %v and error %v", value, m, err)
 			}
 			return
 		}
-		if len(m) == 0 || len(m) > maxDigestParams {
-			t.Fatalf("parseDigest(%q) = %d params", value, len(m))
+		if len(m) == 0 || len(m) > maxParams {
+			t.Fatalf("Parse(%q) = %d params", value, len(m))
 		}
 		for k, v := range m {
 			if k != strings.ToLower(k) {
-				t.Fatalf("parseDigest(%q): key %q not lower-cased", value, k)
+				t.Fatalf("Parse(%q): key %q not lower-cased", value, k)
 			}
 			if strings.ContainsAny(v, "\r\n\x00") {
-				t.Fatalf("parseDigest(%q): value %q has a control character", value, v)
+				t.Fatalf("Parse(%q): value %q has a control character", value, v)
 			}
 		}
 		// Whatever we parsed, we can format and read back unchanged.
-		again, err := parseDigest(formatAllQuoted(m))
+		again, err := Parse(formatAllQuoted(m))
 		if err != nil || !maps.Equal(m, again) {
 			t.Fatalf("round trip of %q: %v, %v, want %v", value, again, err, m)
 		}

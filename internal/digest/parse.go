@@ -1,4 +1,4 @@
-package relay
+package digest
 
 import (
 	"errors"
@@ -6,23 +6,24 @@ import (
 	"strings"
 )
 
-// maxDigestParams bounds the parameters accepted in one header value. A
+// maxParams bounds the parameters accepted in one header value. A
 // real Authorization value has about ten; the bound keeps a hostile header
 // from building a large map.
-const maxDigestParams = 32
+const maxParams = 32
 
-// Sentinel errors of the Digest parser. They never carry the header value:
-// an Authorization header holds a response hash, and a Basic one would hold
-// the password itself.
+// Errors of Parse. They never carry the header value: an Authorization
+// header holds a response hash, and a Basic one would hold the password
+// itself.
 var (
-	errDigestScheme    = errors.New("relay: authorization scheme is not Digest")
-	errDigestNoParams  = errors.New("relay: Digest value has no parameters")
-	errDigestSyntax    = errors.New("relay: malformed Digest value")
-	errDigestDuplicate = errors.New("relay: duplicate Digest parameter")
-	errDigestTooMany   = errors.New("relay: too many Digest parameters")
+	// ErrScheme is a value whose scheme is not Digest.
+	ErrScheme    = errors.New("digest: authorization scheme is not Digest")
+	errNoParams  = errors.New("digest: Digest value has no parameters")
+	errSyntax    = errors.New("digest: malformed Digest value")
+	errDuplicate = errors.New("digest: duplicate Digest parameter")
+	errTooMany   = errors.New("digest: too many Digest parameters")
 )
 
-// parseDigest parses a Digest credentials or challenge value such as
+// Parse parses a Digest credentials or challenge value such as
 //
 //	Digest username="alice", realm="example.com", nc=00000001, qop=auth
 //
@@ -33,21 +34,22 @@ var (
 // Control characters are rejected everywhere, so a parsed value can be echoed
 // into a header without risk of header injection. Duplicate keys are an
 // error rather than "last wins", so no two parts of the relay can disagree
-// about which value was meant.
-func parseDigest(value string) (map[string]string, error) {
+// about which value was meant. It is strict, for a relay reading what
+// anyone may send.
+func Parse(value string) (map[string]string, error) {
 	s := strings.TrimLeft(value, " \t")
 	end := strings.IndexAny(s, " \t")
 	if end < 0 {
 		if strings.EqualFold(s, "Digest") {
-			return nil, errDigestNoParams
+			return nil, errNoParams
 		}
-		return nil, errDigestScheme
+		return nil, ErrScheme
 	}
 	if !strings.EqualFold(s[:end], "Digest") {
-		return nil, errDigestScheme
+		return nil, ErrScheme
 	}
 
-	sc := digestScanner{s: s, pos: end}
+	sc := scanner{s: s, pos: end}
 	params := make(map[string]string)
 	for {
 		// Empty list elements (",,") are allowed by the HTTP list rule.
@@ -75,10 +77,10 @@ func parseDigest(value string) (map[string]string, error) {
 		}
 		key = strings.ToLower(key)
 		if _, dup := params[key]; dup {
-			return nil, errDigestDuplicate
+			return nil, errDuplicate
 		}
-		if len(params) == maxDigestParams {
-			return nil, errDigestTooMany
+		if len(params) == maxParams {
+			return nil, errTooMany
 		}
 		params[key] = val
 		sc.skip(" \t")
@@ -90,27 +92,27 @@ func parseDigest(value string) (map[string]string, error) {
 		}
 	}
 	if len(params) == 0 {
-		return nil, errDigestNoParams
+		return nil, errNoParams
 	}
 	return params, nil
 }
 
-// digestScanner walks a header value byte by byte.
-type digestScanner struct {
+// scanner walks a header value byte by byte.
+type scanner struct {
 	s   string
 	pos int
 }
 
-func (sc *digestScanner) done() bool { return sc.pos >= len(sc.s) }
+func (sc *scanner) done() bool { return sc.pos >= len(sc.s) }
 
-func (sc *digestScanner) peek() byte {
+func (sc *scanner) peek() byte {
 	if sc.done() {
 		return 0
 	}
 	return sc.s[sc.pos]
 }
 
-func (sc *digestScanner) consume(c byte) bool {
+func (sc *scanner) consume(c byte) bool {
 	if !sc.done() && sc.s[sc.pos] == c {
 		sc.pos++
 		return true
@@ -118,14 +120,14 @@ func (sc *digestScanner) consume(c byte) bool {
 	return false
 }
 
-func (sc *digestScanner) skip(set string) {
+func (sc *scanner) skip(set string) {
 	for !sc.done() && strings.IndexByte(set, sc.s[sc.pos]) >= 0 {
 		sc.pos++
 	}
 }
 
 // token reads an RFC 7230 token (the parameter names).
-func (sc *digestScanner) token() string {
+func (sc *scanner) token() string {
 	start := sc.pos
 	for !sc.done() && isTokenChar(sc.s[sc.pos]) {
 		sc.pos++
@@ -134,7 +136,7 @@ func (sc *digestScanner) token() string {
 }
 
 // unquoted reads a bare value up to whitespace, comma or a quote.
-func (sc *digestScanner) unquoted() string {
+func (sc *scanner) unquoted() string {
 	start := sc.pos
 	for !sc.done() {
 		c := sc.s[sc.pos]
@@ -148,7 +150,7 @@ func (sc *digestScanner) unquoted() string {
 
 // quoted reads a quoted-string starting at the opening quote and returns
 // its unescaped content.
-func (sc *digestScanner) quoted() (string, error) {
+func (sc *scanner) quoted() (string, error) {
 	sc.pos++ // opening quote
 	var b strings.Builder
 	for !sc.done() {
@@ -163,10 +165,10 @@ func (sc *digestScanner) quoted() (string, error) {
 			}
 			c = sc.s[sc.pos]
 			sc.pos++
-			if isControl(c) {
+			if IsControl(c) {
 				return "", sc.errorf("control character in quoted string")
 			}
-		case isControl(c):
+		case IsControl(c):
 			return "", sc.errorf("control character in quoted string")
 		}
 		b.WriteByte(c)
@@ -175,12 +177,13 @@ func (sc *digestScanner) quoted() (string, error) {
 }
 
 // errorf reports a syntax error with its byte offset but not the input.
-func (sc *digestScanner) errorf(what string) error {
-	return fmt.Errorf("%w: %s at offset %d", errDigestSyntax, what, sc.pos)
+func (sc *scanner) errorf(what string) error {
+	return fmt.Errorf("%w: %s at offset %d", errSyntax, what, sc.pos)
 }
 
-// isControl reports CTLs other than horizontal tab.
-func isControl(c byte) bool {
+// IsControl reports CTLs other than horizontal tab, which no Digest
+// value may hold.
+func IsControl(c byte) bool {
 	return (c < ' ' && c != '\t') || c == 0x7f
 }
 
@@ -192,37 +195,37 @@ func isTokenChar(c byte) bool {
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-// digestParam is one parameter of a formatted Digest header value. Quoted
-// is explicit because RFC 4976 §9.1 wants the same qop quoted in
+// Param is one parameter of a formatted Digest header value. Quoted is
+// explicit because RFC 4976 §9.1 wants the same qop quoted in
 // WWW-Authenticate but unquoted in Authentication-Info.
-type digestParam struct {
-	key    string
-	value  string
-	quoted bool
+type Param struct {
+	Key    string
+	Value  string
+	Quoted bool
 }
 
-// formatDigestParams joins params as `k=v, k="v"`, escaping quoted values.
-// The caller adds a "Digest " prefix where the header needs one
-// (WWW-Authenticate has it, Authentication-Info does not).
-func formatDigestParams(params []digestParam) string {
+// Format joins params as `k=v, k="v"`, escaping quoted values. The caller
+// adds a "Digest " prefix where the header needs one (WWW-Authenticate
+// and Authorization have it, Authentication-Info does not).
+func Format(params []Param) string {
 	var b strings.Builder
 	for i, p := range params {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(p.key)
+		b.WriteString(p.Key)
 		b.WriteByte('=')
-		if p.quoted {
-			b.WriteString(quoteDigest(p.value))
+		if p.Quoted {
+			b.WriteString(Quote(p.Value))
 		} else {
-			b.WriteString(p.value)
+			b.WriteString(p.Value)
 		}
 	}
 	return b.String()
 }
 
-// quoteDigest returns s as a quoted-string, escaping '"' and '\'.
-func quoteDigest(s string) string {
+// Quote returns s as a quoted-string, escaping '"' and '\'.
+func Quote(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')
