@@ -15,6 +15,14 @@
 // otherwise the relay dials, under Config.Outbound (policy.go): by default
 // only msrps next hops at public addresses.
 //
+// For operators, Stats returns the relay's counters (package metrics
+// turns them into Prometheus metrics), Sessions lists the live sessions
+// and CloseSession closes one, and Config.Events.OnSessionEnd reports
+// each session's end with what went through it (package accounting).
+// Counting costs the forwarding path plain increments: each reader
+// gathers its burst's counts (tally.go) and adds them to the totals when
+// it next waits for input.
+//
 // Concurrency: each connection has one reader goroutine, which runs the
 // request handling for that connection; writes to a connection are
 // serialised by the transport and block while the peer is slow, so a slow
