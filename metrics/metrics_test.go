@@ -170,11 +170,15 @@ func TestMetricsAfterScriptedTraffic(t *testing.T) {
 		bytes += len(ab) + len(ba)
 	}
 	// The relay answers each SEND before the receiver's 200 reaches it
-	// (hop by hop): the last 200s may still be on their way.
+	// (hop by hop), so the last 200s may still be on their way; and a
+	// reader adds its counts to the totals when it next waits for input,
+	// just after its client got the answer.
 	var end map[string]*dto.MetricFamily
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		end = scrape(t, hs.URL)
-		if value(end, "msrpd_responses_received_total", "class", "2xx") >= 20 || time.Now().After(deadline) {
+		if value(end, "msrpd_responses_received_total", "class", "2xx") >= 20 &&
+			value(end, "msrpd_relayed_chunks_total", "direction", "in") >= 20 &&
+			value(end, "msrpd_responses_sent_total", "class", "2xx") >= 23 || time.Now().After(deadline) {
 			break
 		}
 	}

@@ -68,16 +68,31 @@ func TestDaemonMetricsAndReadyz(t *testing.T) {
 	d := startDaemon(t, 1, "--tcp", "127.0.0.1:0", "--user", "alice:alicepw", "--user", "bob:bobpw", "--realm", "test",
 		"--metrics-addr", "127.0.0.1:0", "--shutdown-timeout", "10s")
 	base := "http://" + d.ops["metrics"]
-	if code, body := httpDo(t, "GET", base+"/readyz"); code != 200 || body != "ready\n" {
-		t.Fatalf("/readyz before: %d %q", code, body)
+	// Ready once every listener serves, a moment after they are announced.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		code, body := httpDo(t, "GET", base+"/readyz")
+		if code == 200 && body == "ready\n" {
+			break
+		}
+		if code != 503 || body != "starting\n" || time.Now().After(deadline) {
+			t.Fatalf("/readyz before SIGTERM: %d %q, want 503 starting, then 200 ready", code, body)
+		}
 	}
 	a, b := dialRaw(t, d.addrs["tcp"]), dialRaw(t, d.addrs["tcp"])
 	a.auth("alice", "alicepw")
 	b.auth("bob", "bobpw")
 	exchange(t, a, b, a.use+" "+b.use+" "+b.uri, "hello")
-	if _, body := httpDo(t, "GET", base+"/metrics"); !strings.Contains(body, `msrpd_relayed_bytes_total{direction="in"} 5`) ||
-		!strings.Contains(body, "msrpd_sessions_active 2") || !strings.Contains(body, "go_goroutines") {
-		t.Errorf("/metrics after a chat lacks the chat's counts:\n%s", body)
+	// A reader adds its counts to the totals when it next waits for
+	// input, just after the sender got its 200.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, body := httpDo(t, "GET", base+"/metrics")
+		if strings.Contains(body, `msrpd_relayed_bytes_total{direction="in"} 5`) &&
+			strings.Contains(body, "msrpd_sessions_active 2") && strings.Contains(body, "go_goroutines") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics after a chat lacks the chat's counts:\n%s", body)
+		}
 	}
 
 	// A chunk in flight: b takes it and does not answer yet.
