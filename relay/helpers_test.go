@@ -85,6 +85,10 @@ func newTestRelay(t *testing.T, mutate func(*Config)) *testRelay {
 	done := make(chan struct{}, 2)
 	go func() { srv.ServeTCP(tl); done <- struct{}{} }()
 	go func() { srv.ServeWebSocket(wl, false); done <- struct{}{} }()
+	// Serve* learn the listening addresses in their goroutines; a test
+	// that asks the relay to dial its own WebSocket port must not race
+	// that.
+	waitListening(t, srv, tl.Addr(), wl.Addr())
 	r := &testRelay{
 		srv:    srv,
 		tcp:    "tcp://" + tl.Addr().String(),
@@ -102,6 +106,21 @@ func newTestRelay(t *testing.T, mutate func(*Config)) *testRelay {
 		}
 	})
 	return r
+}
+
+// waitListening waits until srv serves on every one of addrs.
+func waitListening(t *testing.T, srv *Server, addrs ...net.Addr) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, a := range addrs {
+		ap := a.(*net.TCPAddr).AddrPort()
+		for !srv.id.ownAddr(ap) {
+			if time.Now().After(deadline) {
+				t.Fatalf("relay not serving on %s after 5s", a)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
 
 // checkGoroutines fails the test if goroutines started by it are still
