@@ -2,7 +2,6 @@ package endpoint
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -105,10 +104,21 @@ func (e *Endpoint) Connect(ctx context.Context, peerPath string, active bool) er
 		case <-e.bound:
 			return nil
 		case <-e.done:
-			return fmt.Errorf("endpoint: waiting for the peer: %w", e.Err())
 		case <-ctx.Done():
+		}
+		// The peer may have come, sent and gone before we looked: a
+		// select picks among ready cases at random, and its messages
+		// (answered 200, so the peer counts them delivered) are in the
+		// inbox.
+		select {
+		case <-e.bound:
+			return nil
+		default:
+		}
+		if ctx.Err() != nil {
 			return fmt.Errorf("%w: the peer sent no request (%w)", ErrTimeout, ctx.Err())
 		}
+		return fmt.Errorf("endpoint: waiting for the peer: %w", e.Err())
 	}
 	if e.ln != nil {
 		if err := e.dialPeer(ctx, p[0]); err != nil {
@@ -192,6 +202,10 @@ func (e *Endpoint) bind(ctx context.Context) error {
 	return nil
 }
 
+// testHookRoundTripSent, if set, runs in roundTrip between sending the
+// request and waiting for its response.
+var testHookRoundTripSent func()
+
 // roundTrip sends req on c and waits, through the read loop, for its
 // response, until ctx ends or the Endpoint stops.
 func (e *Endpoint) roundTrip(ctx context.Context, c *transport.Conn, req *msrp.Message) (*msrp.Message, error) {
@@ -208,21 +222,33 @@ func (e *Endpoint) roundTrip(ctx context.Context, c *transport.Conn, req *msrp.M
 		forget()
 		return nil, err
 	}
-	select {
-	case m := <-t.reply:
-		if m == nil {
-			return nil, fmt.Errorf("%w: %s %s got no response", ErrTimeout, req.Method, req.TransactionID)
-		}
-		return m, nil
-	case <-ctx.Done():
-		forget()
-		return nil, fmt.Errorf("%w: %s %s: %w", ErrTimeout, req.Method, req.TransactionID, ctx.Err())
-	case <-e.done:
-		forget()
-		err := e.Err()
-		if err == nil {
-			err = errors.New("endpoint stopped")
-		}
-		return nil, err
+	if testHookRoundTripSent != nil {
+		testHookRoundTripSent()
 	}
+	var m *msrp.Message
+	select {
+	case m = <-t.reply:
+	case <-ctx.Done():
+	case <-e.done:
+	}
+	if m == nil {
+		// A response that came before the end (of the connection, or of
+		// ctx) counts, however late we look: a select picks among ready
+		// cases at random, and a peer that answers and closes at once
+		// makes both ready.
+		forget() // after it, no response is on its way (handleResponse)
+		select {
+		case m = <-t.reply:
+		default:
+		}
+	}
+	switch {
+	case m != nil:
+		return m, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%w: %s %s: %w", ErrTimeout, req.Method, req.TransactionID, ctx.Err())
+	case e.Err() != nil:
+		return nil, e.Err()
+	}
+	return nil, fmt.Errorf("%w: %s %s got no response", ErrTimeout, req.Method, req.TransactionID)
 }
