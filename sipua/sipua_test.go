@@ -120,6 +120,57 @@ func TestInviteAnswerBye(t *testing.T) {
 	}
 }
 
+// TestByeAnsweredBeforeDone: a dialog ended by the peer's BYE is Done
+// only once the 200 is sent, so a program that exits when its call ends
+// (closing the UA) still answers the BYE. sipgo ends a dialog's context
+// before it answers; Done once followed that context, and the hanging-up
+// side then waited in vain for its 200 (the msrpcat answerer's "BYE got
+// no answer"). The race was narrow: the rounds make it show.
+func TestByeAnsweredBeforeDone(t *testing.T) {
+	for _, byeFromCaller := range []bool{true, false} {
+		t.Run(fmt.Sprintf("bye-from-caller-%v", byeFromCaller), func(t *testing.T) {
+			for i := 0; i < 50; i++ {
+				calls := make(chan *Dialog, 1)
+				bob := newUA(t, Config{User: "bob", Timeout: time.Second, OnInvite: func(in *Incoming) {
+					d, err := in.Accept(context.Background(), []byte(answerSDP))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					calls <- d
+				}})
+				alice := newUA(t, Config{User: "alice", Timeout: time.Second})
+				d, err := alice.Invite(context.Background(), "sip:bob@"+bob.Addr(), []byte("offer"), InviteOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var bd *Dialog
+				select {
+				case bd = <-calls:
+				case <-time.After(5 * time.Second):
+					t.Fatal("callee never established")
+				}
+				hanger, other, otherUA := d, bd, bob
+				if !byeFromCaller {
+					hanger, other, otherUA = bd, d, alice
+				}
+				closed := make(chan struct{})
+				go func() {
+					<-other.Done()
+					_ = otherUA.Close() // as msrpcat does when its call ends
+					close(closed)
+				}()
+				if err := hanger.Hangup(context.Background()); err != nil {
+					t.Fatalf("round %d: Hangup: %v", i, err)
+				}
+				<-closed
+				_ = alice.Close()
+				_ = bob.Close()
+			}
+		})
+	}
+}
+
 // TestInviteRejectedAndCancelled: a final failure is a *StatusError with
 // its Warning; a call not answered within RingTimeout is cancelled and
 // the callee sees Canceled.
