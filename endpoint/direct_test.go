@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/testpki"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/relay"
@@ -529,5 +532,61 @@ func TestDirectPassiveBindThenPeerCloses(t *testing.T) {
 			t.Fatalf("round %d: got %q", i, m.Body)
 		}
 		_ = b.Close()
+	}
+}
+
+// TestDirectSessionTLS: without a relay over TLS: Listeners with a
+// certificate give msrps URIs, the active side verifies the passive
+// side's certificate, and a session runs both ways. An active side that
+// does not trust the certificate fails Connect, naming the handshake.
+func TestDirectSessionTLS(t *testing.T) {
+	checkGoroutines(t)
+	ca := testpki.NewCA(t)
+	leaf := ca.Issue("peer.test")
+	tlsListener := func(buf *syncBuffer) *Listener {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := NewListener(l, ListenerConfig{LoggerFactory: loggerFactory(buf), Keepalive: keepalive.Config{Interval: -1},
+			TLSConfig: &tls.Config{Certificates: []tls.Certificate{leaf.Cert}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ln.Close() })
+		return ln
+	}
+	session := func(ln *Listener, buf *syncBuffer, roots *x509.CertPool) *Endpoint {
+		e, err := Dial(context.Background(), Config{Listener: ln, LoggerFactory: loggerFactory(buf),
+			Keepalive: keepalive.Config{Interval: -1}, ChunkTimeout: 5 * time.Second, TLSConfig: &tls.Config{RootCAs: roots}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = e.Close()
+			if t.Failed() {
+				t.Logf("log:\n%s", buf.String())
+			}
+		})
+		return e
+	}
+	bufA, bufB := &syncBuffer{}, &syncBuffer{}
+	a := session(tlsListener(bufA), bufA, ca.Pool)
+	b := session(tlsListener(bufB), bufB, ca.Pool)
+	if !strings.HasPrefix(b.Path(), "msrps://127.0.0.1:") {
+		t.Fatalf("path %q: want an msrps URI", b.Path())
+	}
+	connectPair(t, a, b)
+	exchange(t, a, b)
+
+	bufC, bufD := &syncBuffer{}, &syncBuffer{}
+	c := session(tlsListener(bufC), bufC, x509.NewCertPool()) // trusts nobody
+	d := session(tlsListener(bufD), bufD, ca.Pool)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := c.Connect(ctx, d.Path(), true)
+	var ue x509.UnknownAuthorityError
+	if err == nil || !strings.Contains(err.Error(), "connect to peer") || !errors.As(err, &ue) {
+		t.Errorf("Connect to an untrusted peer: %v, want a certificate error", err)
 	}
 }
