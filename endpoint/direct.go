@@ -81,8 +81,12 @@ func (e *Endpoint) serveExtra(c *transport.Conn, first *transport.Frame) {
 // a relay Connect dials the first URI of peerPath; either way it then
 // sends a bodiless SEND, which binds the connection (RFC 4975 section
 // 5.4) and, through relays, makes them connect onward, and waits for its
-// 200. Passive, Connect waits for the peer's first request (without a
-// relay, for the peer's connection to the Listener). ctx bounds the wait.
+// 200; without a relay a request from the peer shows the session up as
+// well, should ctx or the connection end before that 200 comes. Passive,
+// Connect waits for the peer's first request (without a relay, for the
+// peer's connection to the Listener). ctx bounds the wait. A session
+// that came up and ended before Connect looked counts as connected: what
+// the peer sent is in Messages, and Done is closed.
 func (e *Endpoint) Connect(ctx context.Context, peerPath string, active bool) error {
 	p, err := msrp.ParsePath(peerPath)
 	if err != nil {
@@ -120,12 +124,34 @@ func (e *Endpoint) Connect(ctx context.Context, peerPath string, active bool) er
 		}
 		return fmt.Errorf("endpoint: waiting for the peer: %w", e.Err())
 	}
-	if e.ln != nil {
-		if err := e.dialPeer(ctx, p[0]); err != nil {
-			return err
-		}
+	if e.ln == nil {
+		return e.bind(ctx)
 	}
-	return e.bind(ctx)
+	if err := e.dialPeer(ctx, p[0]); err != nil {
+		return err
+	}
+	err = e.bind(ctx)
+	if err != nil && StatusCode(err) == 0 && e.heardPeer() {
+		// Without a relay the connection is the peer's own, and the peer
+		// has sent on it: the session is up, as the passive side counts
+		// it, though our bodiless SEND's 200 was still behind what the
+		// peer sent when ctx or the connection ended (the call's BYE can
+		// overtake it). What the peer sent, which we answered 200, is in
+		// Messages: failing here would drop it unseen.
+		e.log.Debugf("bind: %v; the peer's requests came, so the session was up", err)
+		return nil
+	}
+	return err
+}
+
+// heardPeer reports whether a request from the peer has arrived.
+func (e *Endpoint) heardPeer() bool {
+	select {
+	case <-e.bound:
+		return true
+	default:
+		return false
+	}
 }
 
 // dialPeer opens the connection of a session without a relay to u, the

@@ -590,3 +590,51 @@ func TestDirectSessionTLS(t *testing.T) {
 		t.Errorf("Connect to an untrusted peer: %v, want a certificate error", err)
 	}
 }
+
+// TestDirectActivePeerSpeaksBeforeBindAnswer: the passive peer sends a
+// message before it answers the active side's bodiless SEND (RFC 4975
+// lets it: the session is up for it once the SEND came), and the wait
+// for the bind's 200 ends then (a call's BYE overtook it). The peer had
+// its message answered 200, so Connect must succeed and the message be
+// delivered, not dropped with a failed session.
+func TestDirectActivePeerSpeaksBeforeBindAnswer(t *testing.T) {
+	checkGoroutines(t)
+	buf := &syncBuffer{}
+	e := openDirectSession(t, newTestListener(t, buf), buf)
+	peer, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	peerURI := "msrp://" + peer.Addr().String() + "/eager1;tcp"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		nc, err := peer.Accept()
+		if err != nil {
+			return
+		}
+		c := rawServe(t, nc)
+		if _, err := c.Read(); err != nil { // the bodiless SEND, left unanswered
+			return
+		}
+		_ = c.Send(textSEND(e.URI(), peerURI, "eager"))
+		for {
+			f, err := c.Read()
+			if err != nil {
+				return
+			}
+			if !f.Msg.IsRequest() && f.Msg.StatusCode == 200 {
+				cancel() // the call ends before the bind's answer
+				<-e.Done()
+				return
+			}
+		}
+	}()
+	if err := e.Connect(ctx, peerURI, true); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	if m := next(t, e, 5*time.Second); string(m.Body) != "eager" {
+		t.Fatalf("got %q", m.Body)
+	}
+}
