@@ -131,7 +131,7 @@ func TestByeAnsweredBeforeDone(t *testing.T) {
 		t.Run(fmt.Sprintf("bye-from-caller-%v", byeFromCaller), func(t *testing.T) {
 			for i := 0; i < 50; i++ {
 				calls := make(chan *Dialog, 1)
-				bob := newUA(t, Config{User: "bob", Timeout: time.Second, OnInvite: func(in *Incoming) {
+				bob := newUA(t, Config{User: "bob", OnInvite: func(in *Incoming) {
 					d, err := in.Accept(context.Background(), []byte(answerSDP))
 					if err != nil {
 						t.Error(err)
@@ -139,7 +139,7 @@ func TestByeAnsweredBeforeDone(t *testing.T) {
 					}
 					calls <- d
 				}})
-				alice := newUA(t, Config{User: "alice", Timeout: time.Second})
+				alice := newUA(t, Config{User: "alice"})
 				d, err := alice.Invite(context.Background(), "sip:bob@"+bob.Addr(), []byte("offer"), InviteOptions{})
 				if err != nil {
 					t.Fatal(err)
