@@ -2,6 +2,7 @@ package msrp
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -79,56 +80,74 @@ func (s *splitReader) Read(p []byte) (int, error) {
 }
 
 // TestNextPieceNeverEmpty is issue 16's rule for relays: however TCP
-// splits the input (here at every position around the header, the
-// body's end and the end-line), NextPiece returns full pieces, then the
-// rest with the end-line, so no forwarded piece is empty and the last
-// one carries the chunk's flag; a body that fits one piece is one piece.
+// splits the input (here at every position around the header, the body's
+// end and the end-line), no piece NextPiece returns is empty, the last one
+// carries data and the chunk's flag, a chunk whose Byte-Range says it
+// fits one piece (or that has none) is one piece, and a larger one
+// streams in pieces of at least 2048 bytes.
 func TestNextPieceNeverEmpty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, bodyLen := range []int{0, 1, 5, 100, 2047, 2048, 2049, 4096, 10000} {
-		for _, size := range []int{2048, 4096} {
-			body := make([]byte, bodyLen)
-			for i := range body {
-				body[i] = "abc\r\n-"[rng.IntN(6)]
+	for _, ranged := range []string{"none", "known", "star"} {
+		for _, bodyLen := range []int{0, 1, 5, 100, 2047, 2048, 2049, 4096, 10000} {
+			for _, size := range []int{2048, 4096} {
+				testNextPieceCuts(t, rng, ranged, bodyLen, size)
 			}
-			m := &Message{TransactionID: "tid12345", Method: MethodSEND,
-				Headers: []Header{{Name: HeaderToPath, Value: "msrp://a.example:1/s;tcp"},
-					{Name: HeaderFromPath, Value: "msrp://b.example:2/t;tcp"},
-					{Name: HeaderContentType, Value: "text/plain"}},
-				Body: body, Flag: FlagMore}
-			wire, err := m.AppendTo(nil)
+		}
+	}
+}
+
+func testNextPieceCuts(t *testing.T, rng *rand.Rand, ranged string, bodyLen, size int) {
+	body := make([]byte, bodyLen)
+	for i := range body {
+		body[i] = "abc\r\n-"[rng.IntN(6)]
+	}
+	m := &Message{TransactionID: "tid12345", Method: MethodSEND,
+		Headers: []Header{{Name: HeaderToPath, Value: "msrp://a.example:1/s;tcp"},
+			{Name: HeaderFromPath, Value: "msrp://b.example:2/t;tcp"}},
+		Body: body, Flag: FlagMore}
+	switch ranged {
+	case "known":
+		m.Headers = append(m.Headers, Header{Name: HeaderByteRange, Value: fmt.Sprintf("1-%d/%d", bodyLen, bodyLen)})
+	case "star":
+		m.Headers = append(m.Headers, Header{Name: HeaderByteRange, Value: "1-*/*"})
+	}
+	m.Headers = append(m.Headers, Header{Name: HeaderContentType, Value: "text/plain"})
+	wire, err := m.AppendTo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cut := 1; cut < len(wire); cut++ {
+		what := fmt.Sprintf("range %s body %d size %d cut %d", ranged, bodyLen, size, cut)
+		r := NewReader(&splitReader{data: wire, sizes: []int{cut, 1 + rng.IntN(3000)}}, 0)
+		h, err := r.ReadHeader()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		var got []byte
+		for pieces := 1; ; pieces++ {
+			p, last, err := r.NextPiece(size)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: %v", what, err)
 			}
-			for cut := 1; cut < len(wire); cut++ {
-				r := NewReader(&splitReader{data: wire, sizes: []int{cut, 1 + rng.IntN(3000)}}, 0)
-				h, err := r.ReadHeader()
-				if err != nil {
-					t.Fatalf("body %d cut %d: %v", bodyLen, cut, err)
-				}
-				var got []byte
-				for pieces := 1; ; pieces++ {
-					p, last, err := r.NextPiece(size)
-					if err != nil {
-						t.Fatalf("body %d cut %d: %v", bodyLen, cut, err)
-					}
-					got = append(got, p...)
-					switch {
-					case len(p) == 0 && bodyLen > 0:
-						t.Fatalf("body %d size %d cut %d: empty piece %d (last %v)", bodyLen, size, cut, pieces, last)
-					case !last && len(p) != size:
-						t.Fatalf("body %d size %d cut %d: piece %d of %d bytes before the last", bodyLen, size, cut, pieces, len(p))
-					case last && bodyLen <= size && pieces != 1:
-						t.Fatalf("body %d size %d cut %d: %d pieces for a body that fits one", bodyLen, size, cut, pieces)
-					}
-					if last {
-						break
-					}
-				}
-				if !bytes.Equal(got, body) || r.Flag() != FlagMore || h.TransactionID != "tid12345" {
-					t.Fatalf("body %d cut %d: got %d bytes, flag %q", bodyLen, cut, len(got), r.Flag())
-				}
+			got = append(got, p...)
+			switch {
+			case len(p) == 0 && bodyLen > 0:
+				t.Fatalf("%s: empty piece %d (last %v)", what, pieces, last)
+			case len(p) > size:
+				t.Fatalf("%s: piece %d of %d bytes", what, pieces, len(p))
+			case !last && len(p) < min(2048, size):
+				t.Fatalf("%s: piece %d of %d bytes before the last", what, pieces, len(p))
+			case !last && ranged == "none" && len(p) != size:
+				t.Fatalf("%s: piece %d of %d bytes before the last, want %d", what, pieces, len(p), size)
+			case last && bodyLen <= size && ranged != "star" && pieces != 1:
+				t.Fatalf("%s: %d pieces for a body that fits one", what, pieces)
 			}
+			if last {
+				break
+			}
+		}
+		if !bytes.Equal(got, body) || r.Flag() != FlagMore || h.TransactionID != "tid12345" {
+			t.Fatalf("%s: got %d bytes, flag %q", what, len(got), r.Flag())
 		}
 	}
 }

@@ -45,8 +45,11 @@ type Reader struct {
 	maxHeader int
 	state     readState
 	end       EndScanner
-	flag      byte
-	err       error // sticky fatal *ParseError
+	// left is what the chunk's Byte-Range says is left of its body, or
+	// -1 when it does not say (see NextPiece).
+	left int64
+	flag byte
+	err  error // sticky fatal *ParseError
 }
 
 // NewReader returns a Reader that reads from r with a header block limit
@@ -124,6 +127,13 @@ func (r *Reader) readHeader() (*Message, error) {
 		r.state = stateBody
 		r.end.Reset(m.TransactionID)
 		r.flag = 0
+		r.left = -2
+		if br, ok, err := m.ByteRange(); ok && err == nil {
+			r.left = -1
+			if br.End != Unknown {
+				r.left = br.End - br.Start + 1
+			}
+		}
 	}
 	if perr != nil {
 		return m, perr
