@@ -206,6 +206,41 @@ func TestInviteRejectedAndCancelled(t *testing.T) {
 	}
 }
 
+// TestInviteCallbacksOneAtATime: OnResponse runs on sipgo's goroutine and
+// OnCancel on Invite's, yet they are called one at a time and never
+// after Invite returned, so they may share state unguarded (msrpcat call
+// builds its status line in them; the race detector caught it when the
+// 180 and the ring timeout came together). The callbacks here touch
+// plain variables; -race reports any overlap, and the rounds make the
+// 180 and the CANCEL meet.
+func TestInviteCallbacksOneAtATime(t *testing.T) {
+	bob := newUA(t, Config{User: "bob", OnInvite: func(in *Incoming) {
+		_ = in.Ring()
+		<-in.Canceled()
+		_ = in.Reject(487, "Request Terminated", "")
+	}})
+	alice := newUA(t, Config{User: "alice"})
+	for i := 0; i < 10; i++ {
+		var events []string
+		_, err := alice.Invite(context.Background(), "sip:bob@"+bob.Addr(), []byte("offer"), InviteOptions{
+			RingTimeout: time.Duration(i+1) * time.Millisecond,
+			OnResponse:  func(code int, _ string) { events = append(events, fmt.Sprint(code)) },
+			OnCancel:    func() { events = append(events, "CANCEL") },
+		})
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("round %d: Invite = %v, want ErrTimeout", i, err)
+		}
+		seen := strings.Join(events, " ")
+		if !strings.Contains(seen, "CANCEL") {
+			t.Fatalf("round %d: callbacks %q, want OnCancel among them", i, seen)
+		}
+		time.Sleep(20 * time.Millisecond) // a late callback would show now
+		if got := strings.Join(events, " "); got != seen {
+			t.Fatalf("round %d: callbacks after Invite returned: %q, then %q", i, seen, got)
+		}
+	}
+}
+
 // authServer is a test registrar and callee that challenges every
 // request with Digest (401, or 407 as a proxy would) and checks the
 // credentials.
