@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msrpd/msrpd/internal/testpki"
 	"github.com/msrpd/msrpd/keepalive"
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/relay"
@@ -423,3 +426,215 @@ func (l *oneConnListener) Accept() (net.Conn, error) {
 }
 func (l *oneConnListener) Close() error   { return nil }
 func (l *oneConnListener) Addr() net.Addr { return l.c.LocalAddr() }
+
+// textSEND is a one-chunk text message from one URI to another.
+func textSEND(to, from, body string) *msrp.Message {
+	n := strconv.Itoa(len(body))
+	return &msrp.Message{TransactionID: msrp.NewTransactionID(), Method: msrp.MethodSEND, Headers: []msrp.Header{
+		{Name: msrp.HeaderToPath, Value: to}, {Name: msrp.HeaderFromPath, Value: from},
+		{Name: msrp.HeaderMessageID, Value: msrp.NewMessageID()}, {Name: msrp.HeaderByteRange, Value: "1-" + n + "/" + n},
+		{Name: msrp.HeaderContentType, Value: "text/plain"}}, Body: []byte(body), Flag: msrp.FlagComplete}
+}
+
+// TestDirectActiveBindThenPeerCloses: the passive peer answers the
+// active side's bodiless SEND, sends a message (which the active side
+// answers 200: it has it) and closes at once, as a caller with one line
+// to send does. Connect must succeed and the message must be delivered,
+// however late the goroutine in Connect gets to look at the bind's
+// response: here only after the connection is gone. The bind once lost
+// a coin toss between its response and the end of the connection and
+// failed, and the session was dropped with a message the peer was told
+// had arrived; the rounds make a coin toss fail the test.
+func TestDirectActiveBindThenPeerCloses(t *testing.T) {
+	checkGoroutines(t)
+	for i := 0; i < 20; i++ {
+		buf := &syncBuffer{}
+		e := openDirectSession(t, newTestListener(t, buf), buf)
+		peer, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		peerURI := "msrp://" + peer.Addr().String() + "/vanish" + strconv.Itoa(i) + ";tcp"
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			nc, err := peer.Accept()
+			if err != nil {
+				return
+			}
+			c := rawServe(t, nc)
+			f, err := c.Read() // the bodiless SEND
+			if err != nil {
+				return
+			}
+			_ = c.Send(textSEND(e.URI(), peerURI, "last words"))
+			_ = c.Send(f.Msg.Response(200, "OK"))
+			_ = c.Close(transport.ReasonLocal, "done")
+		}()
+		// Connect's goroutine sent the bodiless SEND and is slow to wait
+		// for the answer: it looks only once the session has ended.
+		testHookRoundTripSent = func() {
+			select {
+			case <-e.Done():
+			case <-time.After(5 * time.Second):
+				t.Error("the peer's close did not end the session")
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = e.Connect(ctx, peerURI, true)
+		cancel()
+		testHookRoundTripSent = nil
+		<-served
+		peer.Close()
+		if err != nil {
+			t.Fatalf("round %d: Connect: %v", i, err)
+		}
+		if m := next(t, e, 5*time.Second); string(m.Body) != "last words" {
+			t.Fatalf("round %d: got %q", i, m.Body)
+		}
+		_ = e.Close()
+	}
+}
+
+// TestDirectPassiveBindThenPeerCloses: the active peer binds, sends a
+// message, gets both 200s and closes, all before the passive side calls
+// Connect (its SIP dialog may still wait for the ACK). Connect must
+// succeed (the peer did come) and the message must be delivered.
+func TestDirectPassiveBindThenPeerCloses(t *testing.T) {
+	checkGoroutines(t)
+	for i := 0; i < 20; i++ {
+		buf := &syncBuffer{}
+		b := openDirectSession(t, newTestListener(t, buf), buf)
+		peerURI := "msrp://127.0.0.1:9/vanish" + strconv.Itoa(i) + ";tcp"
+		c := rawDial(t, b.Path())
+		sendRaw(t, c, &msrp.Message{TransactionID: msrp.NewTransactionID(), Method: msrp.MethodSEND, Headers: []msrp.Header{
+			{Name: msrp.HeaderToPath, Value: b.Path()}, {Name: msrp.HeaderFromPath, Value: peerURI},
+			{Name: msrp.HeaderMessageID, Value: msrp.NewMessageID()}, {Name: msrp.HeaderByteRange, Value: "1-0/0"}}, Flag: msrp.FlagComplete})
+		sendRaw(t, c, textSEND(b.Path(), peerURI, "last words"))
+		for n := 0; n < 2; n++ {
+			if r := readResponse(t, c); r.StatusCode != 200 {
+				t.Fatalf("round %d: %d, want 200", i, r.StatusCode)
+			}
+		}
+		_ = c.Close(transport.ReasonLocal, "done")
+		select {
+		case <-b.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("the peer's close did not end the session")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := b.Connect(ctx, peerURI, false)
+		cancel()
+		if err != nil {
+			t.Fatalf("round %d: passive Connect: %v", i, err)
+		}
+		if m := next(t, b, 5*time.Second); string(m.Body) != "last words" {
+			t.Fatalf("round %d: got %q", i, m.Body)
+		}
+		_ = b.Close()
+	}
+}
+
+// TestDirectSessionTLS: without a relay over TLS: Listeners with a
+// certificate give msrps URIs, the active side verifies the passive
+// side's certificate, and a session runs both ways. An active side that
+// does not trust the certificate fails Connect, naming the handshake.
+func TestDirectSessionTLS(t *testing.T) {
+	checkGoroutines(t)
+	ca := testpki.NewCA(t)
+	leaf := ca.Issue("peer.test")
+	tlsListener := func(buf *syncBuffer) *Listener {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := NewListener(l, ListenerConfig{LoggerFactory: loggerFactory(buf), Keepalive: keepalive.Config{Interval: -1},
+			TLSConfig: &tls.Config{Certificates: []tls.Certificate{leaf.Cert}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ln.Close() })
+		return ln
+	}
+	session := func(ln *Listener, buf *syncBuffer, roots *x509.CertPool) *Endpoint {
+		e, err := Dial(context.Background(), Config{Listener: ln, LoggerFactory: loggerFactory(buf),
+			Keepalive: keepalive.Config{Interval: -1}, ChunkTimeout: 5 * time.Second, TLSConfig: &tls.Config{RootCAs: roots}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = e.Close()
+			if t.Failed() {
+				t.Logf("log:\n%s", buf.String())
+			}
+		})
+		return e
+	}
+	bufA, bufB := &syncBuffer{}, &syncBuffer{}
+	a := session(tlsListener(bufA), bufA, ca.Pool)
+	b := session(tlsListener(bufB), bufB, ca.Pool)
+	if !strings.HasPrefix(b.Path(), "msrps://127.0.0.1:") {
+		t.Fatalf("path %q: want an msrps URI", b.Path())
+	}
+	connectPair(t, a, b)
+	exchange(t, a, b)
+
+	bufC, bufD := &syncBuffer{}, &syncBuffer{}
+	c := session(tlsListener(bufC), bufC, x509.NewCertPool()) // trusts nobody
+	d := session(tlsListener(bufD), bufD, ca.Pool)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := c.Connect(ctx, d.Path(), true)
+	var ue x509.UnknownAuthorityError
+	if err == nil || !strings.Contains(err.Error(), "connect to peer") || !errors.As(err, &ue) {
+		t.Errorf("Connect to an untrusted peer: %v, want a certificate error", err)
+	}
+}
+
+// TestDirectActivePeerSpeaksBeforeBindAnswer: the passive peer sends a
+// message before it answers the active side's bodiless SEND (RFC 4975
+// lets it: the session is up for it once the SEND came), and the wait
+// for the bind's 200 ends then (a call's BYE overtook it). The peer had
+// its message answered 200, so Connect must succeed and the message be
+// delivered, not dropped with a failed session.
+func TestDirectActivePeerSpeaksBeforeBindAnswer(t *testing.T) {
+	checkGoroutines(t)
+	buf := &syncBuffer{}
+	e := openDirectSession(t, newTestListener(t, buf), buf)
+	peer, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	peerURI := "msrp://" + peer.Addr().String() + "/eager1;tcp"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		nc, err := peer.Accept()
+		if err != nil {
+			return
+		}
+		c := rawServe(t, nc)
+		if _, err := c.Read(); err != nil { // the bodiless SEND, left unanswered
+			return
+		}
+		_ = c.Send(textSEND(e.URI(), peerURI, "eager"))
+		for {
+			f, err := c.Read()
+			if err != nil {
+				return
+			}
+			if !f.Msg.IsRequest() && f.Msg.StatusCode == 200 {
+				cancel() // the call ends before the bind's answer
+				<-e.Done()
+				return
+			}
+		}
+	}()
+	if err := e.Connect(ctx, peerURI, true); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	if m := next(t, e, 5*time.Second); string(m.Body) != "eager" {
+		t.Fatalf("got %q", m.Body)
+	}
+}

@@ -13,8 +13,8 @@ var (
 	// ErrNotConnected is returned by Send while the endpoint reconnects.
 	ErrNotConnected = errors.New("endpoint: not connected to the relay")
 	// ErrConnectionLost fails the transactions outstanding when the
-	// connection to the relay broke.
-	ErrConnectionLost = errors.New("endpoint: connection to the relay lost")
+	// connection broke: to the relay, or without one, to the peer.
+	ErrConnectionLost = errors.New("endpoint: connection lost")
 	// ErrTimeout means a SEND chunk got no response within ChunkTimeout,
 	// or a success REPORT did not come within ReportTimeout.
 	ErrTimeout = errors.New("endpoint: timeout")

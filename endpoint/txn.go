@@ -41,10 +41,12 @@ func (e *Endpoint) handleResponse(m *msrp.Message) {
 			finish = t.out.failLocked(e, &StatusError{Code: m.StatusCode, Comment: m.Comment, MessageID: t.out.id})
 		}
 	}
-	e.mu.Unlock()
 	if t.reply != nil {
+		// Under e.mu (the channel has room for it): once roundTrip has
+		// deleted its txn, no response is still on its way to it.
 		t.reply <- m
 	}
+	e.mu.Unlock()
 	if finish != nil {
 		finish()
 	}

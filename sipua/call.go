@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -21,6 +22,10 @@ type InviteOptions struct {
 	OnResponse func(code int, reason string)
 	// OnCancel, if set, is called when the ring time ran out or ctx ended
 	// and a CANCEL is about to go out.
+	//
+	// OnResponse and OnCancel are called one at a time, and never after
+	// Invite returned: they may share state without a lock, and Invite's
+	// caller may read it afterwards.
 	OnCancel func()
 }
 
@@ -61,13 +66,27 @@ func (u *UA) Invite(ctx context.Context, target string, sdp []byte, opts InviteO
 	if err != nil {
 		return nil, fmt.Errorf("sipua: INVITE %s: %w", target, err)
 	}
+	// sipgo reports responses on its own goroutine, the CANCEL comes from
+	// this one, and a response may still come after Invite gave up
+	// waiting for WaitAnswer: the callbacks take turns under cbMu, and
+	// none runs once Invite returns.
+	var cbMu sync.Mutex
+	returned := false
+	callback := func(f func()) {
+		cbMu.Lock()
+		defer cbMu.Unlock()
+		if !returned {
+			f()
+		}
+	}
+	defer callback(func() { returned = true })
 	canceling := false
 	aopts := sipgo.AnswerOptions{
 		Username: u.cfg.AuthUser,
 		Password: u.cfg.Password,
 		OnResponse: func(r *sip.Response) error {
 			if opts.OnResponse != nil {
-				opts.OnResponse(r.StatusCode, r.Reason)
+				callback(func() { opts.OnResponse(r.StatusCode, r.Reason) })
 			}
 			return nil
 		},
@@ -79,7 +98,7 @@ func (u *UA) Invite(ctx context.Context, target string, sdp []byte, opts InviteO
 	case <-ringCtx.Done():
 		canceling = true
 		if opts.OnCancel != nil {
-			opts.OnCancel()
+			callback(opts.OnCancel)
 		}
 		// WaitAnswer sends the CANCEL; give it Config.Timeout to end.
 		select {

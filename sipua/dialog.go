@@ -22,21 +22,34 @@ type Dialog struct {
 	endOnce  sync.Once
 	mu       sync.Mutex
 	byRemote bool
-	stop     func() bool
+	stop     func() bool // ends the context's watch (context.AfterFunc)
 }
 
 // newDialog wraps a sipgo dialog whose context ends with it.
 func newDialog(u *UA, id, remote string, sdp []byte, ctx context.Context,
 	bye func(context.Context) error, readBye func(*sip.Request, sip.ServerTransaction) error) *Dialog {
 	d := &Dialog{u: u, id: id, remote: remote, sdp: sdp, bye: bye, readBye: readBye, done: make(chan struct{})}
+	// Under d.mu: with ctx over already, d.end runs at once, elsewhere.
+	d.mu.Lock()
 	d.stop = context.AfterFunc(ctx, d.end)
+	d.mu.Unlock()
 	return d
+}
+
+// unwatch stops the dialog's context from ending it.
+func (d *Dialog) unwatch() {
+	d.mu.Lock()
+	stop := d.stop
+	d.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }
 
 // end marks the dialog over, once.
 func (d *Dialog) end() {
 	d.endOnce.Do(func() {
-		d.stop()
+		d.unwatch()
 		d.u.removeDialog(d.id)
 		close(d.done)
 	})
@@ -83,8 +96,12 @@ func (d *Dialog) Hangup(ctx context.Context) error {
 	return nil
 }
 
-// remoteBye answers the peer's BYE and ends the dialog.
+// remoteBye answers the peer's BYE and ends the dialog, in that order:
+// a program that exits when Done closes must not close the UA under the
+// 200. sipgo's caller-side dialog ends its context before it answers, so
+// that context stops ending the dialog here.
 func (d *Dialog) remoteBye(req *sip.Request, tx sip.ServerTransaction) {
+	d.unwatch()
 	d.mu.Lock()
 	d.byRemote = true
 	d.mu.Unlock()

@@ -120,6 +120,57 @@ func TestInviteAnswerBye(t *testing.T) {
 	}
 }
 
+// TestByeAnsweredBeforeDone: a dialog ended by the peer's BYE is Done
+// only once the 200 is sent, so a program that exits when its call ends
+// (closing the UA) still answers the BYE. sipgo ends a dialog's context
+// before it answers; Done once followed that context, and the hanging-up
+// side then waited in vain for its 200 (the msrpcat answerer's "BYE got
+// no answer"). The race was narrow: the rounds make it show.
+func TestByeAnsweredBeforeDone(t *testing.T) {
+	for _, byeFromCaller := range []bool{true, false} {
+		t.Run(fmt.Sprintf("bye-from-caller-%v", byeFromCaller), func(t *testing.T) {
+			for i := 0; i < 50; i++ {
+				calls := make(chan *Dialog, 1)
+				bob := newUA(t, Config{User: "bob", OnInvite: func(in *Incoming) {
+					d, err := in.Accept(context.Background(), []byte(answerSDP))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					calls <- d
+				}})
+				alice := newUA(t, Config{User: "alice"})
+				d, err := alice.Invite(context.Background(), "sip:bob@"+bob.Addr(), []byte("offer"), InviteOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var bd *Dialog
+				select {
+				case bd = <-calls:
+				case <-time.After(5 * time.Second):
+					t.Fatal("callee never established")
+				}
+				hanger, other, otherUA := d, bd, bob
+				if !byeFromCaller {
+					hanger, other, otherUA = bd, d, alice
+				}
+				closed := make(chan struct{})
+				go func() {
+					<-other.Done()
+					_ = otherUA.Close() // as msrpcat does when its call ends
+					close(closed)
+				}()
+				if err := hanger.Hangup(context.Background()); err != nil {
+					t.Fatalf("round %d: Hangup: %v", i, err)
+				}
+				<-closed
+				_ = alice.Close()
+				_ = bob.Close()
+			}
+		})
+	}
+}
+
 // TestInviteRejectedAndCancelled: a final failure is a *StatusError with
 // its Warning; a call not answered within RingTimeout is cancelled and
 // the callee sees Canceled.
@@ -152,6 +203,41 @@ func TestInviteRejectedAndCancelled(t *testing.T) {
 	case <-canceled:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the callee did not see the CANCEL")
+	}
+}
+
+// TestInviteCallbacksOneAtATime: OnResponse runs on sipgo's goroutine and
+// OnCancel on Invite's, yet they are called one at a time and never
+// after Invite returned, so they may share state unguarded (msrpcat call
+// builds its status line in them; the race detector caught it when the
+// 180 and the ring timeout came together). The callbacks here touch
+// plain variables; -race reports any overlap, and the rounds make the
+// 180 and the CANCEL meet.
+func TestInviteCallbacksOneAtATime(t *testing.T) {
+	bob := newUA(t, Config{User: "bob", OnInvite: func(in *Incoming) {
+		_ = in.Ring()
+		<-in.Canceled()
+		_ = in.Reject(487, "Request Terminated", "")
+	}})
+	alice := newUA(t, Config{User: "alice"})
+	for i := 0; i < 10; i++ {
+		var events []string
+		_, err := alice.Invite(context.Background(), "sip:bob@"+bob.Addr(), []byte("offer"), InviteOptions{
+			RingTimeout: time.Duration(i+1) * time.Millisecond,
+			OnResponse:  func(code int, _ string) { events = append(events, fmt.Sprint(code)) },
+			OnCancel:    func() { events = append(events, "CANCEL") },
+		})
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("round %d: Invite = %v, want ErrTimeout", i, err)
+		}
+		seen := strings.Join(events, " ")
+		if !strings.Contains(seen, "CANCEL") {
+			t.Fatalf("round %d: callbacks %q, want OnCancel among them", i, seen)
+		}
+		time.Sleep(20 * time.Millisecond) // a late callback would show now
+		if got := strings.Join(events, " "); got != seen {
+			t.Fatalf("round %d: callbacks after Invite returned: %q, then %q", i, seen, got)
+		}
 	}
 }
 
