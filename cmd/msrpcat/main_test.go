@@ -44,6 +44,12 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	// The msrpcat processes the tests start spool into TMPDIR; those
+	// killed mid-transfer leave their partial files behind, in here.
+	spool := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(spool, 0o700); err == nil {
+		os.Setenv("TMPDIR", spool)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
