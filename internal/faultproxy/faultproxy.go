@@ -2,8 +2,8 @@
 // between a client and a server on loopback: it can stall a direction
 // (stop reading, so the sender's socket buffers fill and its writes block),
 // blackhole it (read and discard, keeping both sockets open: a dead peer
-// that sends no FIN), throttle it to a byte rate, and cut every connection
-// with a TCP RST.
+// that sends no FIN), throttle it to a byte rate, fragment it into
+// segments of random sizes, and cut every connection with a TCP RST.
 //
 // A Proxy listens on 127.0.0.1:0 and dials its target for each accepted
 // connection. Faults apply to every connection, present and future, and
@@ -16,6 +16,7 @@ package faultproxy
 import (
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,7 @@ const (
 type dirState struct {
 	mode mode
 	rate int // bytes per second, 0 = unlimited
+	frag int // largest segment when fragmenting, 0 = as read
 }
 
 // Proxy forwards TCP connections to a target and injects faults. Create it
@@ -56,6 +58,7 @@ type Proxy struct {
 
 	mu      sync.Mutex
 	bufSize int
+	rng     *rand.Rand    // segment sizes for Fragment
 	state   [2]dirState   // index 0 Up, 1 Down
 	changed chan struct{} // closed and replaced on every fault change
 	links   map[*link]struct{}
@@ -221,6 +224,9 @@ func (p *Proxy) deliver(l *link, dir int, dst *net.TCPConn, b []byte) error {
 			return nil
 		}
 		n := len(b)
+		if st.frag > 0 {
+			n = min(n, p.segment(st.frag))
+		}
 		if st.rate > 0 {
 			n = min(n, max(1, st.rate/20))
 			select {
@@ -288,6 +294,25 @@ func (p *Proxy) Blackhole(d Direction) { p.set(d, func(s *dirState) { s.mode = m
 // combines with forwarding only: a stalled or blackholed direction stays so.
 func (p *Proxy) Throttle(d Direction, bytesPerSec int) {
 	p.set(d, func(s *dirState) { s.rate = max(0, bytesPerSec) })
+}
+
+// Fragment writes the bytes of direction d in segments of random sizes
+// from 1 to maxSize, each its own write (Go sockets send without Nagle's
+// delay, so each leaves as its own TCP segment), drawn from a generator
+// seeded with seed: the reads at the far end end at arbitrary places,
+// as over a real network. maxSize 0 ends fragmenting.
+func (p *Proxy) Fragment(d Direction, maxSize int, seed uint64) {
+	p.set(d, func(s *dirState) { s.frag = max(0, maxSize) })
+	p.mu.Lock()
+	p.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	p.mu.Unlock()
+}
+
+// segment draws one segment size up to max.
+func (p *Proxy) segment(max int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return 1 + p.rng.IntN(max)
 }
 
 // Resume ends Stall and Blackhole in direction d; a throttle stays.

@@ -223,3 +223,66 @@ func TestCloseReleasesGoroutines(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestFragment: fragmented bytes arrive whole and in order, in more than
+// one read (one write of 5000 bytes would arrive in one).
+func TestFragment(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	type result struct {
+		data  []byte
+		reads int
+	}
+	got := make(chan result, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- result{}
+			return
+		}
+		defer c.Close()
+		var r result
+		buf := make([]byte, 64<<10)
+		for len(r.data) < 5000 {
+			n, err := c.Read(buf)
+			r.data = append(r.data, buf[:n]...)
+			r.reads++
+			if err != nil {
+				break
+			}
+		}
+		got <- r
+	}()
+	p, err := New(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.Fragment(Up, 7, 1)
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	want := make([]byte, 5000)
+	for i := range want {
+		want[i] = byte(i)
+	}
+	if _, err := c.Write(want); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-got:
+		if !bytes.Equal(r.data, want) {
+			t.Fatalf("received %d bytes, not the 5000 sent", len(r.data))
+		}
+		if r.reads < 2 {
+			t.Errorf("5000 bytes arrived in %d read, want them fragmented", r.reads)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing received")
+	}
+}
