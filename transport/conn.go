@@ -52,7 +52,7 @@ type Conn struct {
 
 	// Reader state, owned by the reader goroutine.
 	wsr   ws.Reader     // WebSocket frames; unused for TCP and TLS
-	ws    wsIn          // the chunk in the WebSocket message being read
+	ws    *wsIn         // the chunk in the WebSocket message being read; nil between messages
 	cur   *msrp.Message // chunk being delivered in pieces
 	off   int64
 	fatal error // TCP, TLS: a fatal error answered, to close on the next Read

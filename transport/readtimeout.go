@@ -58,7 +58,7 @@ func (c *Conn) readPhase() readPhase {
 		switch {
 		case !c.wsr.InMessage():
 			return phaseIdle // frame headers: keepalive times them
-		case c.ws.inHead:
+		case c.ws != nil && c.ws.inHead:
 			return phaseHeader
 		}
 		return phaseBody

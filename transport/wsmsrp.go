@@ -28,18 +28,21 @@ import (
 // following).
 
 // wsIn follows the WebSocket message being read. Reader goroutine only.
+//
+// A wsIn and its buffer are taken from the Host's pool when a message
+// begins and given back when it ends: an idle connection holds neither.
 type wsIn struct {
-	buf        *[]byte // pooled while a message is read, nil between messages
-	start, end int     // (*buf)[start:end] was read and not consumed yet
-	seen       int     // bytes after start known to be body: scanned once
-	eom        bool    // the message's payload has all been read into buf
-	inHead     bool    // the chunk's header block is not complete yet
+	buf        []byte
+	start, end int  // buf[start:end] was read and not consumed yet
+	seen       int  // bytes after start known to be body: scanned once
+	eom        bool // the message's payload has all been read into buf
+	inHead     bool // the chunk's header block is not complete yet
 	head       msrp.HeadScanner
 	body       msrp.EndScanner
 }
 
-// wsBufPool hands out the message buffers of one config: each holds a
-// whole header block and a piece with its end-line after it.
+// wsBufPool hands out the message readers of one config: each buffer
+// holds a whole header block and a piece with its end-line after it.
 type wsBufPool struct {
 	size int
 	pool sync.Pool
@@ -48,8 +51,7 @@ type wsBufPool struct {
 func newWSBufPool(pieceSize, maxHeader int) *wsBufPool {
 	p := &wsBufPool{size: pieceSize + maxHeader + 2*msrp.MaxEndLine}
 	p.pool.New = func() any {
-		b := make([]byte, p.size)
-		return &b
+		return &wsIn{buf: make([]byte, p.size)}
 	}
 	return p
 }
@@ -92,14 +94,14 @@ func (c *Conn) nextWS() (Frame, error) {
 // take of it (after a refusal) is read and dropped, and the buffer goes
 // back to the pool.
 func (c *Conn) wsFinish() error {
-	w := &c.ws
-	if w.buf == nil {
+	w := c.ws
+	if w == nil {
 		return nil
 	}
 	for !w.eom {
 		// The rest of a refused message: read into the buffer and
 		// forgotten, a sign of life all the same.
-		n, err := c.wsr.Read(*w.buf)
+		n, err := c.wsr.Read(w.buf)
 		if n > 0 {
 			c.keeper.Received()
 		}
@@ -115,12 +117,11 @@ func (c *Conn) wsFinish() error {
 	return nil
 }
 
-// wsRelease gives the message buffer back.
+// wsRelease gives the message reader and its buffer back.
 func (c *Conn) wsRelease() {
-	w := &c.ws
-	if w.buf != nil {
-		c.h.wsBufs.pool.Put(w.buf)
-		w.buf = nil
+	if c.ws != nil {
+		c.h.wsBufs.pool.Put(c.ws)
+		c.ws = nil
 	}
 }
 
@@ -131,8 +132,8 @@ func (c *Conn) wsRelease() {
 // counts once parsed, so that an answer to our probe is still recognised
 // as one.)
 func (c *Conn) wsFill() error {
-	w := &c.ws
-	n, err := c.wsr.Read((*w.buf)[w.end:])
+	w := c.ws
+	n, err := c.wsr.Read(w.buf[w.end:])
 	w.end += n
 	if n > 0 && !w.inHead {
 		c.keeper.Received()
@@ -146,8 +147,8 @@ func (c *Conn) wsFill() error {
 
 // wsCompact moves the unconsumed bytes to the front of the buffer.
 func (c *Conn) wsCompact() {
-	w := &c.ws
-	w.end = copy(*w.buf, (*w.buf)[w.start:w.end])
+	w := c.ws
+	w.end = copy(w.buf, w.buf[w.start:w.end])
 	w.start = 0
 }
 
@@ -155,14 +156,14 @@ func (c *Conn) wsCompact() {
 // false when the chunk was consumed here (an answer to our probe); err is
 // the error Read returns.
 func (c *Conn) wsHead() (f Frame, ok bool, err error) {
-	w := &c.ws
-	w.buf = c.h.wsBufs.pool.Get().(*[]byte)
+	c.ws = c.h.wsBufs.pool.Get().(*wsIn)
+	w := c.ws
 	w.start, w.end, w.eom, w.inHead = 0, 0, false, true
 	w.head.Reset()
 	var m *msrp.Message
 	var n int
 	for {
-		m, n, err = w.head.Scan((*w.buf)[:w.end], c.h.cfg.MaxHeader)
+		m, n, err = w.head.Scan(w.buf[:w.end], c.h.cfg.MaxHeader)
 		if m != nil || err != nil {
 			break
 		}
@@ -227,17 +228,17 @@ func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 // the buffer is full, so the pieces of a large chunk are PieceSize bytes
 // each and the last one is never empty.
 func (c *Conn) wsPiece() (Frame, error) {
-	w := &c.ws
+	w := c.ws
 	m := c.cur
 	size := c.h.cfg.PieceSize
 	for {
-		data := (*w.buf)[w.start:w.end]
+		data := w.buf[w.start:w.end]
 		// Only what was not scanned yet: a piece is scanned once, however
 		// many reads it took to fill.
 		n, endLen, _ := w.body.Scan(data, w.seen)
 		w.seen = n
 		if endLen > 0 && n <= size {
-			if !w.eom && len(*w.buf)-(w.start+n+endLen) <= trailerMax {
+			if !w.eom && len(w.buf)-(w.start+n+endLen) <= trailerMax {
 				// Room to see what follows the end-line without
 				// moving the piece.
 				c.wsCompact()
@@ -265,7 +266,7 @@ func (c *Conn) wsPiece() (Frame, error) {
 		case w.eom:
 			return c.wsRefuse(m, &msrp.ParseError{Code: 400, TransactionID: m.TransactionID,
 				Reason: "message ends before the chunk's end-line (one chunk per message)"}), nil
-		case w.end < len(*w.buf):
+		case w.end < len(w.buf):
 		case w.start > 0:
 			c.wsCompact()
 		default:
@@ -316,9 +317,9 @@ func (c *Conn) wsRefuse(m *msrp.Message, err error) Frame {
 // the message left to drop, for anything else. While it reads on, the
 // bytes before ws.start stay where they are unless the buffer is full.
 func (c *Conn) wsTrailer(tid string) (bad error, err error) {
-	w := &c.ws
+	w := c.ws
 	for {
-		rest := (*w.buf)[w.start:w.end]
+		rest := w.buf[w.start:w.end]
 		if len(rest) > trailerMax || string(rest) != "\r\n"[:len(rest)] {
 			break
 		}
@@ -326,7 +327,7 @@ func (c *Conn) wsTrailer(tid string) (bad error, err error) {
 			w.start = w.end
 			return nil, nil
 		}
-		if w.end == len(*w.buf) {
+		if w.end == len(w.buf) {
 			c.wsCompact()
 		}
 		if err := c.wsFill(); err != nil {
