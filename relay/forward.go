@@ -107,7 +107,7 @@ func (in *inbound) send(r *route, body []byte, off int64, last bool, flag byte) 
 	if t != nil {
 		r.dest.armTimer(t)
 	}
-	tl := &in.p.tally
+	tl := in.p.counts()
 	tl.chunksOut++
 	tl.bytesOut += uint64(len(body))
 	if s := r.dst; s != nil {

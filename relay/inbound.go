@@ -62,8 +62,8 @@ func (p *peer) handleFrame(f transport.Frame) {
 	if !m.IsRequest() {
 		if f.Last {
 			p.srv.trace("in", p, m)
-			p.tally.respIn[classIndex(m.StatusCode)]++
-			p.tally.dirty = true
+			t := p.counts()
+			t.respIn[classIndex(m.StatusCode)]++
 			p.handleResponse(m)
 		}
 		return
@@ -87,8 +87,8 @@ func (p *peer) begin(m *msrp.Message) *inbound {
 	if br, ok, err := m.ByteRange(); ok && err == nil {
 		in.br, in.hasBR = br, true
 	}
-	p.tally.requests[methodIndex(m.Method)]++
-	p.tally.dirty = true
+	t := p.counts()
+	t.requests[methodIndex(m.Method)]++
 	if p.srv.shutting.Load() && m.Method != msrp.MethodREPORT {
 		// Shutdown waits for chunks in flight; new ones are refused
 		// explicitly. REPORTs still pass: they end transactions.
@@ -211,7 +211,7 @@ func (in *inbound) finish() {
 // for the sessions it went through. Its pieces counted as they left.
 func (in *inbound) count() {
 	p, r := in.p, in.dec.route
-	t := &p.tally
+	t := p.counts()
 	t.chunksIn++
 	t.bytesIn += uint64(in.seen)
 	if !p.now.IsZero() && in.t0 == sinceEpoch(p.now) {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 )
@@ -166,6 +167,9 @@ func (m *nonceManager) useCount(nonce string, nc uint64) ncResult {
 	if nc == 0 { // counts start at 1 (RFC 2617 §3.2.2)
 		return ncReplay
 	}
+	// A copy: nonce points into the parsed Authorization header, whose
+	// buffer the table would otherwise keep for the nonce's lifetime.
+	nonce = strings.Clone(nonce)
 	m.counts[nonce] = nonceCount{nc: nc, expires: issued.Add(m.lifetime)}
 	m.order = append(m.order, nonce)
 	for len(m.counts) > m.maxCounts && len(m.order) > 1 {

@@ -34,9 +34,14 @@ type peer struct {
 	// and forward.
 	heard atomic.Bool
 
-	mu           sync.Mutex
-	sessions     map[string]*session // sessions this connection owns
-	pending      map[string]*txn     // requests forwarded over this connection, by transaction id
+	mu sync.Mutex
+	// sessions are those this connection owns: most own one, few more
+	// than a handful (at most defaultSessionsPerConn), and they are only
+	// ever listed, so a slice costs an idle client less than a map.
+	sessions []*session
+	// pending are the requests forwarded over this connection, by
+	// transaction id; made when the first one is.
+	pending      map[string]*txn
 	authFailures int
 	closed       bool
 
@@ -63,9 +68,9 @@ type peer struct {
 	// until it next waits for input (reader goroutine only).
 	holds []*peer
 	now   time.Time // see clock; reader goroutine only
-	// tally counts this burst's chunks for the relay's Stats (tally.go).
-	// Reader goroutine only.
-	tally tally
+	// tally counts this burst's chunks for the relay's Stats (tally.go),
+	// nil between bursts (see counts). Reader goroutine only.
+	tally *tally
 	// closeDetail is why the connection closed, as its last Read said;
 	// set by serve just before cleanup, on the reader goroutine.
 	closeDetail string
@@ -77,8 +82,6 @@ func newPeer(s *Server, c *transport.Conn, outbound bool) *peer {
 		conn:     c,
 		addr:     c.RemoteAddr().String(),
 		outbound: outbound,
-		sessions: map[string]*session{},
-		pending:  map[string]*txn{},
 		proven:   outbound,
 	}
 	if !outbound && !c.Kind().IsWebSocket() {
@@ -205,8 +208,25 @@ func (p *peer) clock() time.Time {
 // flushed after them see the forwarding latency whole.
 func (p *peer) beforeRead() {
 	p.releaseHolds()
-	p.tally.flush(&p.srv.stats, p.now)
+	if t := p.tally; t != nil {
+		t.flush(&p.srv.stats, p.now)
+		tallies.Put(t)
+		p.tally = nil
+	}
 	p.now = time.Time{}
+}
+
+// tallies keeps the tallies of bursts that ended, so that an idle
+// connection holds none.
+var tallies = sync.Pool{New: func() any { return new(tally) }}
+
+// counts returns the tally of the burst being handled; reader goroutine
+// only.
+func (p *peer) counts() *tally {
+	if p.tally == nil {
+		p.tally = tallies.Get().(*tally)
+	}
+	return p.tally
 }
 
 // releaseHolds writes what was queued on the held connections.
@@ -239,8 +259,8 @@ func (p *peer) respond(m *msrp.Message, code int, comment string) {
 
 // countResponse counts a response the relay sends; reader goroutine only.
 func (p *peer) countResponse(code int) {
-	p.tally.respOut[classIndex(code)]++
-	p.tally.dirty = true
+	t := p.counts()
+	t.respOut[classIndex(code)]++
 }
 
 func needsResponse(m *msrp.Message, code int) bool {
@@ -260,13 +280,21 @@ func (p *peer) addSession(s *session) bool {
 	if p.closed || len(p.sessions) >= defaultSessionsPerConn {
 		return false
 	}
-	p.sessions[s.id] = s
+	p.sessions = append(p.sessions, s)
 	return true
 }
 
 func (p *peer) forgetSession(s *session) {
 	p.mu.Lock()
-	delete(p.sessions, s.id)
+	for i, o := range p.sessions {
+		if o == s {
+			last := len(p.sessions) - 1
+			p.sessions[i] = p.sessions[last]
+			p.sessions[last] = nil
+			p.sessions = p.sessions[:last]
+			break
+		}
+	}
 	p.mu.Unlock()
 }
 
@@ -278,8 +306,8 @@ func (p *peer) cleanup() {
 	p.closed = true
 	sessions := p.sessions
 	pending := p.pending
-	p.sessions = map[string]*session{}
-	p.pending = map[string]*txn{}
+	p.sessions = nil
+	p.pending = nil
 	p.stopSweep()
 	if p.probation != nil {
 		p.probation.Stop()

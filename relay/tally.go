@@ -22,15 +22,11 @@ type tally struct {
 	// it: their latency runs from the burst's clock (peer.now) to the
 	// flush, which comes after the writes.
 	forwarded uint32
-	dirty     bool
 }
 
 // flush adds the tally to c and clears it; start is the burst's clock
 // (zero when it was never read).
 func (t *tally) flush(c *counters, start time.Time) {
-	if !t.dirty {
-		return
-	}
 	for i, n := range t.requests {
 		if n != 0 {
 			c.requests[i].Add(uint64(n))

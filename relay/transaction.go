@@ -36,6 +36,9 @@ func (p *peer) track(t *txn) bool {
 	if p.closed {
 		return false
 	}
+	if p.pending == nil {
+		p.pending = make(map[string]*txn)
+	}
 	p.pending[t.tid] = t
 	return true
 }
@@ -163,7 +166,7 @@ func (p *peer) pendingCount() int {
 func (p *peer) failPending(comment string) {
 	p.mu.Lock()
 	pending := p.pending
-	p.pending = map[string]*txn{}
+	p.pending = nil
 	p.stopSweep()
 	p.mu.Unlock()
 	for _, t := range pending {
