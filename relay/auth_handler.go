@@ -110,9 +110,9 @@ func (p *peer) handleAuth(m *msrp.Message, from msrp.Path, sess *session) {
 	} else {
 		// Copies, so the session does not pin the whole AUTH request.
 		back, _ := msrp.ParsePath(strings.Clone(m.Header(msrp.HeaderFromPath)))
-		sess = &session{owner: p, user: strings.Clone(res.user), realm: realm, back: back, expires: until, start: now}
-		sess.id = msrp.NewSessionID()
-		sess.uri = s.id.sessionURI(useHost, sess.id)
+		sess = &session{owner: p, user: strings.Clone(res.user), realm: realm, back: back,
+			expires: until.UnixNano(), start: now.UnixNano()}
+		sess.uri, sess.id = s.id.sessionURI(useHost, msrp.NewSessionID())
 		if !p.addSession(sess) {
 			s.stats.auth[authRejected].Add(1)
 			p.respond(m, 403, "too many sessions on this connection")

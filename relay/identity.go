@@ -155,10 +155,13 @@ func isLocalAddr(a netip.Addr) bool {
 }
 
 // sessionURI is the Use-Path URI for a session id on host (the relay's
-// host or a domain's). Its transport is tcp even for WebSocket clients
-// (RFC 7977 section 8).
-func (id *identity) sessionURI(host, sid string) string {
-	return id.scheme + "://" + net.JoinHostPort(host, strconv.Itoa(id.port)) + "/" + sid + ";tcp"
+// host or a domain's), and the id again as a part of it, so that a
+// session keeps one string for both. Its transport is tcp even for
+// WebSocket clients (RFC 7977 section 8).
+func (id *identity) sessionURI(host, sid string) (uri, inURI string) {
+	prefix := id.scheme + "://" + net.JoinHostPort(host, strconv.Itoa(id.port)) + "/"
+	uri = prefix + sid + ";tcp"
+	return uri, uri[len(prefix) : len(prefix)+len(sid)]
 }
 
 // domainIndex finds the domain of an AUTH by the host its To-Path names.

@@ -11,8 +11,11 @@ import (
 // session is a Use-Path URI handed out by AUTH. It routes only over the
 // connection the AUTH arrived on (RFC 4976 section 6.3) and dies with it
 // or when it expires.
+//
+// An idle client costs little more than its session and connection, so
+// times are Unix nanoseconds and the id shares the bytes of the URI.
 type session struct {
-	id    string
+	id    string // a part of uri
 	uri   string // as put in Use-Path
 	owner *peer
 	user  string
@@ -20,10 +23,10 @@ type session struct {
 	// back is the AUTH's From-Path: the way back to the client, nearest
 	// hop first. Requests toward the client must follow it.
 	back  msrp.Path
-	start time.Time
+	start int64 // Unix nanoseconds
 
 	mu      sync.Mutex
-	expires time.Time
+	expires int64 // Unix nanoseconds
 	// peers are the endpoints that sent requests straight to this
 	// session's client, by their URI (reuse.go, rule 4).
 	peers map[string]*peer
@@ -49,12 +52,12 @@ type sessionCounters struct {
 func (s *session) expiry() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.expires
+	return time.Unix(0, s.expires)
 }
 
 func (s *session) refresh(until time.Time) {
 	s.mu.Lock()
-	s.expires = until
+	s.expires = until.UnixNano()
 	s.mu.Unlock()
 }
 

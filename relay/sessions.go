@@ -102,7 +102,7 @@ func (s *session) info(now time.Time) SessionInfo {
 		Realm:          s.realm,
 		Transport:      c.Kind().String(),
 		Peer:           s.owner.addr,
-		Start:          s.start,
+		Start:          time.Unix(0, s.start),
 		Expires:        s.expiry(),
 		ChunksIn:       s.st.chunksIn.Load(),
 		BytesIn:        s.st.bytesIn.Load(),
@@ -112,10 +112,7 @@ func (s *session) info(now time.Time) SessionInfo {
 		MessagesOut:    s.st.messagesOut.Load(),
 		FailureReports: s.st.failures.Load(),
 	}
-	last := s.start
-	if ns := s.last.Load(); ns != 0 && ns > last.UnixNano() {
-		last = time.Unix(0, ns)
-	}
+	last := time.Unix(0, max(s.start, s.last.Load()))
 	i.Idle = max(now.Sub(last), 0)
 	return i
 }

@@ -40,10 +40,8 @@ type Frame struct {
 // no goroutine of its own, no buffers while idle.
 type Conn struct {
 	h      *Host
-	kind   Kind
 	nc     net.Conn          // the socket (a *tls.Conn for TLS and wss)
 	tcp    *net.TCPConn      // the socket when it is plain TCP: writes resume, big chunks go by writev
-	client bool              // we dialled it: WebSocket frames we send are masked, those we read are not
 	rd     *msrp.Reader      // nil for WebSocket
 	keeper *keepalive.Keeper // started only once set, see newConn
 
@@ -61,9 +59,8 @@ type Conn struct {
 	held int        // guarded by wmu: Holds not yet released
 	out  []byte     // guarded by wmu: chunks queued while held
 
-	beforeRead func()    // reader goroutine only, see SetBeforeRead
-	headStart  time.Time // when the header block being read began (read timeouts)
-	deadline   readPhase // the read deadline armed, if any
+	beforeRead func() // reader goroutine only, see SetBeforeRead
+	headStart  int64  // when the header block being read began, Unix nanoseconds (read timeouts)
 
 	peerURI  atomic.Pointer[string]
 	localURI atomic.Pointer[string]
@@ -71,9 +68,15 @@ type Conn struct {
 	prev, next *Conn // in the Host's list of open connections, guarded by its mu
 
 	closeOnce sync.Once
+	reason    atomic.Int32 // after the Once: the two share 16 bytes
 	done      chan struct{}
-	reason    atomic.Int32
 	detail    atomic.Pointer[string]
+
+	// The small fields last, together: an idle connection's Conn then
+	// fits a smaller size class.
+	kind     Kind
+	client   bool      // we dialled it: WebSocket frames we send are masked, those we read are not
+	deadline readPhase // the read deadline armed, if any; reader goroutine only
 }
 
 // newConn makes a Conn of nc, an established connection (WebSocket

@@ -63,7 +63,7 @@ func (c *Conn) readStream() (Frame, error) {
 			return Frame{}, c.failAnswered(c.fatal)
 		}
 		m, err := c.rd.ReadHeader()
-		c.headStart = time.Time{} // the next header's timer starts afresh
+		c.headStart = 0 // the next header's timer starts afresh
 		if m != nil && msrp.IsFatal(err) {
 			// A header block over the limit that names its paths: the
 			// framing is lost, but the 413 can be framed. The next Read

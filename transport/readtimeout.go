@@ -34,19 +34,19 @@ func (c *Conn) beforeNetRead() {
 	phase := c.readPhase()
 	switch {
 	case phase == phaseIdle:
-		c.headStart = time.Time{}
+		c.headStart = 0
 		if c.deadline != phaseIdle {
 			c.deadline = phaseIdle
 			_ = c.nc.SetReadDeadline(time.Time{})
 		}
 	case phase == phaseHeader && c.h.cfg.HeaderTimeout > 0:
-		if c.headStart.IsZero() {
-			c.headStart = time.Now()
+		if c.headStart == 0 {
+			c.headStart = time.Now().UnixNano()
 		}
 		c.deadline = phaseHeader
-		_ = c.nc.SetReadDeadline(c.headStart.Add(c.h.cfg.HeaderTimeout))
+		_ = c.nc.SetReadDeadline(time.Unix(0, c.headStart).Add(c.h.cfg.HeaderTimeout))
 	case phase == phaseBody && c.h.cfg.BodyTimeout > 0:
-		c.headStart = time.Time{}
+		c.headStart = 0
 		c.deadline = phaseBody
 		_ = c.nc.SetReadDeadline(time.Now().Add(c.h.cfg.BodyTimeout))
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // Kind is the kind of connection under a Conn.
-type Kind int
+type Kind uint8
 
 // Connection kinds.
 const (

@@ -5,7 +5,6 @@ import (
 	"io"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/msrpd/msrpd/msrp"
 )
@@ -177,7 +176,7 @@ func (c *Conn) wsHead() (f Frame, ok bool, err error) {
 		}
 	}
 	w.inHead = false
-	c.headStart = time.Time{} // the next header's timer starts afresh
+	c.headStart = 0 // the next header's timer starts afresh
 	if m == nil {
 		c.keeper.Received()
 		// No transaction id or no paths to answer: the peer does not
