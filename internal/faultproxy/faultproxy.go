@@ -302,17 +302,20 @@ func (p *Proxy) Throttle(d Direction, bytesPerSec int) {
 // seeded with seed: the reads at the far end end at arbitrary places,
 // as over a real network. maxSize 0 ends fragmenting.
 func (p *Proxy) Fragment(d Direction, maxSize int, seed uint64) {
-	p.set(d, func(s *dirState) { s.frag = max(0, maxSize) })
-	p.mu.Lock()
-	p.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	p.mu.Unlock()
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	// set holds p.mu: the generator is in place before a pump can see
+	// the new segment size.
+	p.set(d, func(s *dirState) {
+		p.rng = rng
+		s.frag = max(0, maxSize)
+	})
 }
 
-// segment draws one segment size up to max.
-func (p *Proxy) segment(max int) int {
+// segment draws one segment size from 1 to limit.
+func (p *Proxy) segment(limit int) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return 1 + p.rng.IntN(max)
+	return 1 + p.rng.IntN(limit)
 }
 
 // Resume ends Stall and Blackhole in direction d; a throttle stays.
