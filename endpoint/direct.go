@@ -3,8 +3,6 @@ package endpoint
 import (
 	"context"
 	"fmt"
-	"net"
-	"strconv"
 
 	"github.com/msrpd/msrpd/msrp"
 	"github.com/msrpd/msrpd/transport"
@@ -114,10 +112,8 @@ func (e *Endpoint) Connect(ctx context.Context, peerPath string, active bool) er
 		// select picks among ready cases at random, and its messages
 		// (answered 200, so the peer counts them delivered) are in the
 		// inbox.
-		select {
-		case <-e.bound:
+		if e.heardPeer() {
 			return nil
-		default:
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: the peer sent no request (%w)", ErrTimeout, ctx.Err())
@@ -168,13 +164,9 @@ func (e *Endpoint) dialPeer(ctx context.Context, u msrp.URI) error {
 	}
 	dctx, cancel := context.WithTimeout(ctx, e.cfg.DialTimeout)
 	defer cancel()
-	port := u.Port
-	if port == 0 {
-		port = transport.DefaultPort
-	}
-	tg := transport.Target{Kind: transport.KindTCP, Addr: net.JoinHostPort(u.Host, strconv.Itoa(port))}
-	if u.Scheme == "msrps" {
-		tg.Kind = transport.KindTLS
+	tg, err := transport.ParseTarget(u.String())
+	if err != nil {
+		return fmt.Errorf("endpoint: connect to peer: %w", err)
 	}
 	c, err := e.tr.Dial(dctx, tg, transport.DialOptions{TLSConfig: e.cfg.TLSConfig})
 	if err != nil {
