@@ -24,10 +24,10 @@ func (r *Reader) NextBody(max int) ([]byte, error) {
 // data. A chunk whose Byte-Range says it fits one piece of size bytes,
 // and is at most 16 KiB, comes out as one piece however the input was
 // split, and so does one without a Byte-Range (a whole message, usually
-// small). A larger chunk,
-// or one whose range ends in "*", streams: whatever body bytes have
-// arrived, at least wholeFloor of them and at most size, less the last
-// one, which is held back until it is known whether the end-line follows.
+// small). A larger chunk, or one whose range ends in "*", streams:
+// whatever body bytes have arrived, at least wholeFloor of them and at
+// most size, less the last one, which is held back until it is known
+// whether the end-line follows.
 // size <= 0, or above the Reader's capacity (64 KiB, or maxHeader when
 // that is larger), means the capacity.
 //
