@@ -105,9 +105,10 @@ func listenSpecs(s string) []string {
 // [udp:|tcp:|tls:]HOST:PORT.
 func checkSIPListen(s string) error {
 	for _, spec := range listenSpecs(s) {
+		// One transport prefix at most, read as sipua's listen reads it.
 		addr := spec
-		for _, p := range []string{"udp:", "tcp:", "tls:"} {
-			addr = strings.TrimPrefix(addr, p)
+		if network, rest, ok := strings.Cut(spec, ":"); ok && (network == "udp" || network == "tcp" || network == "tls") {
+			addr = rest
 		}
 		if cliflag.ListenAddr(addr) != nil {
 			return fmt.Errorf("want [udp:|tcp:|tls:]HOST:PORT such as 127.0.0.1:5060 or tls:127.0.0.1:5061 (in %q)", spec)
