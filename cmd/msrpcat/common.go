@@ -110,12 +110,7 @@ func checkPath(s string) error {
 
 // checkMethod checks an MSRP method name (RFC 4975 section 9: capitals).
 func checkMethod(s string) error {
-	for _, r := range s {
-		if r < 'A' || r > 'Z' {
-			return errors.New("want a method name in capitals, such as AUTH or MSRP")
-		}
-	}
-	if s == "" {
+	if s == "" || strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 		return errors.New("want a method name in capitals, such as AUTH or MSRP")
 	}
 	return nil

@@ -52,7 +52,7 @@ func sipConfig(c *cli.Context, contactFor string) (sipua.Config, error) {
 	if err != nil {
 		return sipua.Config{}, err
 	}
-	listen := strings.Fields(strings.ReplaceAll(c.String("sip-listen"), ",", " "))
+	listen := listenSpecs(c.String("sip-listen"))
 	st, err := serverTLS(tc, listen)
 	if err != nil {
 		return sipua.Config{}, err
@@ -96,13 +96,19 @@ func serverTLS(client *tls.Config, listen []string) (*tls.Config, error) {
 	return nil, nil
 }
 
+// listenSpecs splits --sip-listen, a list separated by commas or blanks.
+func listenSpecs(s string) []string {
+	return strings.Fields(strings.ReplaceAll(s, ",", " "))
+}
+
 // checkSIPListen checks --sip-listen: a comma-separated list of
 // [udp:|tcp:|tls:]HOST:PORT.
 func checkSIPListen(s string) error {
-	for _, spec := range strings.Fields(strings.ReplaceAll(s, ",", " ")) {
+	for _, spec := range listenSpecs(s) {
+		// One transport prefix at most, read as sipua's listen reads it.
 		addr := spec
-		for _, p := range []string{"udp:", "tcp:", "tls:"} {
-			addr = strings.TrimPrefix(addr, p)
+		if network, rest, ok := strings.Cut(spec, ":"); ok && (network == "udp" || network == "tcp" || network == "tls") {
+			addr = rest
 		}
 		if cliflag.ListenAddr(addr) != nil {
 			return fmt.Errorf("want [udp:|tcp:|tls:]HOST:PORT such as 127.0.0.1:5060 or tls:127.0.0.1:5061 (in %q)", spec)
