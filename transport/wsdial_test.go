@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -279,5 +280,29 @@ func TestDialWSS(t *testing.T) {
 	waitClosed(t, s, 2*time.Second)
 	if s.Reason() != ReasonPeerClosed {
 		t.Errorf("server reason %v, want peer-closed", s.Reason())
+	}
+}
+
+// A server that vanishes mid-handshake, after part of its response, fails
+// Dial at once with the cut response, not after HandshakeTimeout.
+func TestDialWebSocketServerVanishes(t *testing.T) {
+	leakCheck(t)
+	partial := func(*http.Request) string {
+		return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	}
+	url, conns := fakeWSServer(t, partial, nil)
+	go func() {
+		if nc, ok := <-conns; ok {
+			nc.Close()
+		}
+	}()
+	start := time.Now()
+	c, err := testDial(t.Context(), url, Config{HandshakeTimeout: 5 * time.Second}, DialOptions{})
+	if err == nil {
+		c.Close(ReasonLocal, "test over")
+		t.Fatal("Dial succeeded")
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) || time.Since(start) > 2*time.Second {
+		t.Errorf("Dial: %v after %v; want the cut response at once", err, time.Since(start))
 	}
 }

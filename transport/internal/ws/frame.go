@@ -82,10 +82,7 @@ func FrameInPlace(buf []byte, opcode byte, mask bool) []byte {
 		key = mrand.Uint32()
 		Mask(payload, key, 0)
 	}
-	hdr := header(&h, opcode, len(payload), mask, key)
-	start := MaxFrameHeader - len(hdr)
-	copy(buf[start:], hdr)
-	return buf[start:]
+	return prepend(buf, header(&h, opcode, len(payload), mask, key))
 }
 
 // FrameAround makes the header of an unmasked (server's) frame whose
@@ -101,7 +98,12 @@ func FrameAround(buf, body, tail []byte) []byte {
 		opcode = OpText
 	}
 	var h [MaxFrameHeader]byte
-	hdr := header(&h, opcode, len(head)+len(body)+len(tail), false, 0)
+	return prepend(buf, header(&h, opcode, len(head)+len(body)+len(tail), false, 0))
+}
+
+// prepend puts hdr at the end of buf's MaxFrameHeader reserved bytes,
+// right before what follows them, and returns the slice of buf from hdr.
+func prepend(buf, hdr []byte) []byte {
 	start := MaxFrameHeader - len(hdr)
 	copy(buf[start:], hdr)
 	return buf[start:]

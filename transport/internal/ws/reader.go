@@ -218,8 +218,10 @@ func (r *Reader) Read(p []byte) (int, error) {
 		}
 		h, err := r.frameHeader(true)
 		if err != nil {
+			// The message's last frame is still to come: input that
+			// ends here ends inside the message, not at its end.
 			r.Release()
-			return 0, err
+			return 0, unexpectedEOF(err)
 		}
 		if h.opcode >= OpClose {
 			if err := r.control(h); err != nil {

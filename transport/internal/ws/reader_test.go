@@ -105,7 +105,12 @@ func TestReaderEOF(t *testing.T) {
 			t.Errorf("cut after %d of %d bytes: %v, want io.ErrUnexpectedEOF", cut, len(whole), err)
 		}
 	}
-	r, _ := newReader(nil, false, 1<<20)
+	// Between the fragments of a message: the message is cut too.
+	r, _ := newReader(frame(0x01, []byte("hel"), true), false, 1<<20)
+	if _, err := readMessage(r); err != io.ErrUnexpectedEOF {
+		t.Errorf("cut between fragments: %v, want io.ErrUnexpectedEOF", err)
+	}
+	r, _ = newReader(nil, false, 1<<20)
 	if err := r.NextMessage(); err != io.EOF {
 		t.Errorf("no input: %v, want io.EOF", err)
 	}
